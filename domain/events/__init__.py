@@ -1,0 +1,62 @@
+"""Every event type on the tape. Importing this package registers them all by topic."""
+
+from domain.events.base import Envelope, Event, EventMeta, derive_id, event_class, upcast, upcaster
+from domain.events.market import BarClosed, bar_stream
+from domain.events.orders import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderStatusUnknown,
+    OrderSubmitted,
+    order_stream,
+)
+from domain.events.risk import (
+    OrderIntentApproved,
+    OrderIntentRejected,
+    RiskLimitBreached,
+    decision_stream,
+)
+from domain.events.signals import SignalReceived, SignalRefused, signal_stream
+from domain.events.system import (
+    SYSTEM_STREAM,
+    ActorAdded,
+    ActorRemoved,
+    ConfigApplied,
+    ProjectionRecorded,
+    projection_stream,
+)
+
+__all__ = [
+    "SYSTEM_STREAM",
+    "ActorAdded",
+    "ActorRemoved",
+    "BarClosed",
+    "ConfigApplied",
+    "Envelope",
+    "Event",
+    "EventMeta",
+    "OrderAccepted",
+    "OrderCanceled",
+    "OrderExpired",
+    "OrderFilled",
+    "OrderIntentApproved",
+    "OrderIntentRejected",
+    "OrderRejected",
+    "OrderStatusUnknown",
+    "OrderSubmitted",
+    "ProjectionRecorded",
+    "RiskLimitBreached",
+    "SignalReceived",
+    "SignalRefused",
+    "bar_stream",
+    "decision_stream",
+    "derive_id",
+    "event_class",
+    "order_stream",
+    "projection_stream",
+    "signal_stream",
+    "upcast",
+    "upcaster",
+]

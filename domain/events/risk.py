@@ -1,0 +1,62 @@
+"""Pre-trade decisions: an intent approved (sized, with its client order id) or rejected."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import Field
+
+from domain.events.base import Event
+from domain.values import (
+    InstrumentId,
+    OrderType,
+    Price,
+    Quantity,
+    Side,
+    TimeInForce,
+    VenueId,
+)
+
+
+def decision_stream(risk_name: str) -> str:
+    return f"risk.{risk_name}"
+
+
+class OrderIntentApproved(Event):
+    """Authorises exactly one order. Its client order id is derived from this event's id."""
+
+    signal_event_id: UUID | None
+    strategy: str
+    client_order_id: str
+    instrument: InstrumentId
+    side: Side
+    quantity: Quantity
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Price | None = None
+    stop_price: Price | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+    post_only: bool = False
+    venue: VenueId | None = None
+    reference_price: Price | None = None
+    stop_loss: Price | None = None
+    take_profit: Price | None = None
+
+
+class OrderIntentRejected(Event):
+    """A signal that did not become an order, with the rule, its limit and the observed value."""
+
+    signal_event_id: UUID | None
+    strategy: str
+    instrument: InstrumentId
+    rule: str
+    limit: str | None = None
+    observed: str | None = None
+    reason: str = Field(min_length=1)
+
+
+class RiskLimitBreached(Event):
+    rule: str
+    limit: str
+    observed: str
+    action: str

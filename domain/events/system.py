@@ -1,0 +1,40 @@
+"""Facts about the running system itself: topology changes and recorded projection states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from domain.events.base import Event
+
+SYSTEM_STREAM = "system"
+
+
+def projection_stream(name: str) -> str:
+    return f"projection.{name}"
+
+
+class ActorAdded(Event):
+    name: str
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActorRemoved(Event):
+    name: str
+    reason: str = "requested"
+
+
+class ConfigApplied(Event):
+    digest: str
+    changes: list[str] = Field(default_factory=list)
+
+
+class ProjectionRecorded(Event):
+    """What a live projection held after folding the tape up to ``through_position``."""
+
+    projection: str
+    through_position: int = Field(ge=0)
+    digest: str
+    state: dict[str, Any]
