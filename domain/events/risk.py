@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import Field
 
 from domain.events.base import Event
+from domain.risk.config import RiskConfig, TradingState
 from domain.values import (
     InstrumentId,
     OrderType,
@@ -60,3 +61,22 @@ class RiskLimitBreached(Event):
     limit: str
     observed: str
     action: str
+
+
+class TradingStateChanged(Event):
+    """ACTIVE / REDUCING / HALTED changed, by hand (halt, resume) or by a breached limit.
+
+    ``cancel_client_order_ids`` lists the open orders to cancel (a halt that cancels all).
+    """
+
+    state: TradingState
+    previous: TradingState
+    reason: str = Field(min_length=1)
+    cancel_client_order_ids: list[str] = Field(default_factory=list)
+
+
+class RiskConfigApplied(Event):
+    """A new risk configuration took effect; replaying the tape rebuilds it."""
+
+    config: RiskConfig
+    digest: str = ""
