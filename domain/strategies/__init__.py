@@ -1,0 +1,1 @@
+"""Python signal sources: the strategy plugin interface and the built-in strategies."""
