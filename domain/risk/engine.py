@@ -17,30 +17,66 @@ Intents, with ``expected`` the position once every pending order fills:
 
 from __future__ import annotations
 
+import hashlib
 from decimal import ROUND_DOWN, Decimal
+from uuid import UUID
 
 from domain.events import EventMeta, OrderIntentApproved, OrderIntentRejected, SignalReceived
-from domain.events.base import derive_id
-from domain.risk.config import RiskConfig
+from domain.events.base import TAPE_NAMESPACE
+from domain.risk.config import InstrumentLimits, RiskConfig
 from domain.risk.rules import Breach, Proposal, Rule, rules_for
 from domain.risk.sizing import entry_quantity, round_price, round_to_step
 from domain.risk.view import ZERO, Position, RiskView
 from domain.signal import Intent, Signal
 from domain.values import OrderType, Side
 
-_RULES: dict[int, tuple[RiskConfig, tuple[Rule, ...]]] = {}
+
+class _Compiled:
+    """What ``decide`` derives from one config object, computed once."""
+
+    __slots__ = ("config", "limits", "rules")
+
+    def __init__(self, config: RiskConfig) -> None:
+        self.config = config
+        self.rules = rules_for(config)
+        self.limits: dict[str, InstrumentLimits] = {}
+
+    def limits_for(self, instrument: str) -> InstrumentLimits:
+        limits = self.limits.get(instrument)
+        if limits is None:
+            limits = self.limits[instrument] = self.config.limits_for(instrument)
+        return limits
+
+
+_COMPILED: dict[int, _Compiled] = {}
+
+
+def _compiled(config: RiskConfig) -> _Compiled:
+    hit = _COMPILED.get(id(config))
+    if hit is not None and hit.config is config:
+        return hit
+    if len(_COMPILED) > 32:
+        _COMPILED.clear()
+    hit = _COMPILED[id(config)] = _Compiled(config)
+    return hit
 
 
 def compiled_rules(config: RiskConfig) -> tuple[Rule, ...]:
-    """The rule objects for ``config``, built once per config object."""
-    hit = _RULES.get(id(config))
-    if hit is not None and hit[0] is config:
-        return hit[1]
-    if len(_RULES) > 32:
-        _RULES.clear()
-    rules = rules_for(config)
-    _RULES[id(config)] = (config, rules)
-    return rules
+    """The rule objects checked for ``config``, built once per config object."""
+    return _compiled(config).rules
+
+
+_NAMESPACE_BYTES = TAPE_NAMESPACE.bytes
+
+
+def client_order_id(approval_event_id: UUID) -> str:
+    """``derive_id("coid", approval_event_id).hex``, without building UUID objects."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + f"coid/{approval_event_id}".encode()).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 def _reference_price(signal: Signal, pos: Position | None) -> Decimal | None:
@@ -104,7 +140,7 @@ def decide(
     envelope = meta.envelope(stream, version)
 
     def reject(breach: Breach) -> OrderIntentRejected:
-        return OrderIntentRejected.model_construct(
+        return OrderIntentRejected(
             **envelope,
             signal_event_id=signal_event.event_id,
             strategy=signal.source,
@@ -128,6 +164,7 @@ def decide(
         return reject(planned)
     side, raw_quantity, reduce_only = planned
 
+    compiled = _compiled(config)
     spec = config.spec_for(instrument)
     quantity = round_to_step(raw_quantity, spec.lot_size, ROUND_DOWN)
     if quantity <= 0 or quantity < spec.min_quantity:
@@ -152,7 +189,7 @@ def decide(
     proposal = Proposal(
         view=view,
         config=config,
-        limits=config.limits_for(instrument),
+        limits=compiled.limits_for(instrument),
         instrument=instrument,
         side=side,
         quantity=quantity,
@@ -161,7 +198,7 @@ def decide(
         ts_ns=meta.ts_ns,
     )
     reducing = proposal.reducing
-    for rule in compiled_rules(config):
+    for rule in compiled.rules:
         if reducing and not rule.applies_to_reducing:
             continue
         breach = rule.check(proposal)
@@ -183,12 +220,11 @@ def decide(
                 "limit price below one tick",
             )
         )
-    event_id = envelope["event_id"]
-    return OrderIntentApproved.model_construct(
+    return OrderIntentApproved(
         **envelope,
         signal_event_id=signal_event.event_id,
         strategy=signal.source,
-        client_order_id=derive_id("coid", event_id).hex,
+        client_order_id=client_order_id(envelope["event_id"]),
         instrument=instrument,
         side=side,
         quantity=quantity,

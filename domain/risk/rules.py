@@ -143,9 +143,10 @@ class PriceBandRule(Rule):
         mark = p.pos.mark
         if mark is None:
             return None
-        deviation = abs(p.price - mark) * HUNDRED / mark
-        if deviation <= self.pct:
+        distance = abs(p.price - mark) * HUNDRED
+        if distance <= self.pct * mark:
             return None
+        deviation = distance / mark
         return Breach(
             self.name,
             _s(self.pct),
@@ -225,9 +226,9 @@ class MaxLeverageRule(Rule):
         equity = p.view.equity(p.config)
         if equity <= 0:
             return Breach(self.name, _s(self.limit), "inf", "no equity left")
-        leverage = gross / equity
-        if leverage <= self.limit:
+        if gross <= self.limit * equity:
             return None
+        leverage = gross / equity
         return Breach(
             self.name,
             _s(self.limit),
