@@ -1,9 +1,9 @@
 """Hyperliquid's names and number rules, kept apart from the I/O so they can be tested alone.
 
 Canonical perpetuals are ``BASE-USD-PERP``; on Hyperliquid the same market is the coin
-``BASE`` (``BTC-USD-PERP`` <-> ``BTC``). Sizes are multiples of ``10**-szDecimals``; prices carry at
-most five significant figures and at most ``6 - szDecimals`` decimals (integers are always allowed). Our
-client order ids become a ``Cloid``: 16 bytes written as ``0x`` + 32 hex digits.
+``BASE`` (``BTC-USD-PERP`` <-> ``BTC``). Sizes are multiples of ``10**-szDecimals``; prices
+carry at most five significant figures and at most ``6 - szDecimals`` decimals (integers are
+always allowed). Our client order ids become a ``Cloid``: ``0x`` + 32 hex digits (16 bytes).
 """
 
 from __future__ import annotations
