@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -91,9 +92,14 @@ class Signal(Frozen):
     ts_ns: int = Field(ge=0, description="when the source produced the signal (UTC ns)")
     price_hint: Price | None = Field(default=None, description="source's reference price")
     tags: tuple[str, ...] = ()
+    exit_side: Literal["long", "short"] | None = Field(
+        default=None, description="for intent exit: close only a position on this side"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Signal:
+        if self.exit_side is not None and self.intent is not Intent.EXIT:
+            raise ValueError("exit_side is only for intent exit")
         if self.intent is Intent.TARGET_POSITION:
             if self.target is None or not self.target.is_finite():
                 raise ValueError("intent target_position needs a finite target")
