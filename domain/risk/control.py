@@ -14,7 +14,7 @@ import hashlib
 from domain.events import Event, EventMeta, RiskLimitBreached
 from domain.events.risk import RiskConfigApplied, TradingStateChanged
 from domain.risk.config import RiskConfig, TradingState
-from domain.risk.view import RiskView
+from domain.risk.view import RiskView, trading_day
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
@@ -113,7 +113,11 @@ def detect_breaches(
         return []
     ts = max(meta.ts_ns, view.last_ts_ns)
     loss = -view.daily_pnl(ts, limits.daily_reset_hour_utc)
-    if loss < limit or (view.breached_day is not None and view.breached_day == view.day):
+    if loss < limit:
+        return []
+    hour = limits.daily_reset_hour_utc
+    breached = view.breached_ts_ns
+    if breached is not None and trading_day(breached, hour) == trading_day(ts, hour):
         return []
     target = limits.on_daily_loss
     escalate = SEVERITY[target] > SEVERITY[view.state]

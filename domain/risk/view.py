@@ -33,6 +33,7 @@ from domain.values import Side
 
 ZERO = Decimal(0)
 NS_PER_S = 1_000_000_000
+NS_PER_HOUR = 3600 * NS_PER_S
 BAR_HISTORY = 201
 """Bars kept per instrument for ATR (``atr_period`` is at most 200)."""
 
@@ -100,10 +101,11 @@ class RiskView:
     config: RiskConfig | None = None
     approvals_ts: deque[int] = field(default_factory=deque)
     fill_keys: set[tuple[str, str]] = field(default_factory=set)
-    day: int | None = None
-    day_base: Decimal = ZERO
-    """Realized + unrealized P&L at the start of the current day."""
-    breached_day: int | None = None
+    hour_bases: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
+    """UTC hour of day -> (hour index of its latest boundary, realized + unrealized P&L then)."""
+    last_hour: int | None = None
+    breached_ts_ns: int | None = None
+    """When the daily loss limit was last breached."""
     bars: dict[str, deque[tuple[Decimal, Decimal, Decimal]]] = field(default_factory=dict)
     last_ts_ns: int = 0
 
@@ -118,9 +120,12 @@ class RiskView:
 
     def daily_pnl(self, ts_ns: int, reset_hour_utc: int) -> Decimal:
         """Realized + unrealized P&L since the day containing ``ts_ns`` began."""
-        if self.day != trading_day(ts_ns, reset_hour_utc):
+        hour = ts_ns // NS_PER_HOUR
+        day_start = hour - (hour - reset_hour_utc) % 24
+        base = self.hour_bases.get(reset_hour_utc)
+        if base is None or base[0] < day_start:
             return ZERO
-        return self.realized + self.unrealized - self.day_base
+        return self.realized + self.unrealized - base[1]
 
     def position(self, instrument: str) -> Position:
         pos = self.positions.get(instrument)
@@ -170,9 +175,9 @@ class RiskView:
             config=self.config,
             approvals_ts=deque(self.approvals_ts),
             fill_keys=set(self.fill_keys),
-            day=self.day,
-            day_base=self.day_base,
-            breached_day=self.breached_day,
+            hour_bases=dict(self.hour_bases),
+            last_hour=self.last_hour,
+            breached_ts_ns=self.breached_ts_ns,
             bars={k: deque(v, maxlen=BAR_HISTORY) for k, v in self.bars.items()},
             last_ts_ns=self.last_ts_ns,
         )
@@ -184,15 +189,21 @@ class RiskView:
         ts = event.ts_ns
         if ts > self.last_ts_ns:
             self.last_ts_ns = ts
-        reset_hour = self.config.limits.daily_reset_hour_utc if self.config else 0
-        day = trading_day(ts, reset_hour)
-        if self.day is None or day > self.day:
-            self.day = day
-            self.day_base = self.realized + self.unrealized
+        hour = ts // NS_PER_HOUR
+        if self.last_hour is None or hour > self.last_hour:
+            self._roll_hours(hour)
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
         return self
+
+    def _roll_hours(self, hour: int) -> None:
+        """Record the P&L at every hour boundary crossed, so any reset hour finds its base."""
+        pnl = self.realized + self.unrealized
+        first = hour - 23 if self.last_hour is None else max(self.last_hour + 1, hour - 23)
+        for index in range(first, hour + 1):
+            self.hour_bases[index % 24] = (index, pnl)
+        self.last_hour = hour
 
     def _pos(self, instrument: str) -> Position:
         pos = self.positions.get(instrument)
@@ -320,7 +331,7 @@ class RiskView:
 
     def on_risk_limit_breached(self, event: RiskLimitBreached) -> None:
         if event.rule == "daily_loss":
-            self.breached_day = self.day
+            self.breached_ts_ns = event.ts_ns
 
     def on_risk_config_applied(self, event: RiskConfigApplied) -> None:
         self.config = event.config

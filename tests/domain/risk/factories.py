@@ -24,6 +24,7 @@ from domain.signal import Intent, Signal, Size, SizeKind
 
 T0 = 1_700_000_000 * 1_000_000_000
 """2023-11-14T22:13:20Z."""
+NS = 1_000_000_000
 INSTRUMENT = "BTC-USDT"
 
 
