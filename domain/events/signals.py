@@ -17,6 +17,10 @@ class SignalReceived(Event):
 
     signal: Signal
     format: str = Field(default="native", description="wire format it arrived in")
+    fingerprint: str | None = Field(
+        default=None, description="sha256 of the body without its secret (for dedupe on replay)"
+    )
+    client_ip: str | None = None
 
 
 class SignalRefused(Event):
@@ -26,3 +30,5 @@ class SignalRefused(Event):
     code: str = Field(description="machine-readable reason, e.g. 'duplicate', 'stale'")
     reason: str
     format: str | None = None
+    status: int | None = Field(default=None, description="HTTP status answered, if over HTTP")
+    client_ip: str | None = None
