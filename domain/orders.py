@@ -22,7 +22,7 @@ from domain.events import (
     OrderStatusUnknown,
     OrderSubmitted,
 )
-from domain.values import OrderType, Side
+from domain.values import OrderType, Side, TimeInForce
 
 
 class OrderStatus(StrEnum):
@@ -78,6 +78,8 @@ class Order:
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     reduce_only: bool = False
+    post_only: bool = False
+    time_in_force: TimeInForce = TimeInForce.GTC
     venue_order_id: str | None = None
     filled_quantity: Decimal = Decimal(0)
     notional_filled: Decimal = Decimal(0)
@@ -131,6 +133,8 @@ class Order:
                     limit_price=event.limit_price,
                     stop_price=event.stop_price,
                     reduce_only=event.reduce_only,
+                    post_only=event.post_only,
+                    time_in_force=event.time_in_force,
                     version=version,
                 )
             case OrderAccepted():

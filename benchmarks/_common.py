@@ -1,0 +1,44 @@
+"""Shared bits of the benchmark scripts: machine description, timing, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+    }
+
+
+def best_of(runs: int, fn: Callable[[], float]) -> float:
+    """The best (highest) of several throughput measurements: the least disturbed run."""
+    return max(fn() for _ in range(runs))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(q / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """Print the figures as one JSON object on the last line."""
+    sys.stdout.flush()
+    print(json.dumps(figures, sort_keys=True))

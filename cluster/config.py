@@ -1,0 +1,129 @@
+"""The configuration file (YAML) as pydantic models: what runs, where the tape is, limits.
+
+Infrastructure is chosen here, never by code edits: the tape URL picks SQLite, PostgreSQL or
+memory; the venue list picks gateways; strategies are loaded by import path.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from store import DEFAULT_URL
+
+DEFAULT_INSTRUMENTS = ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class TapeConfig(Section):
+    url: str = DEFAULT_URL
+
+
+class RayConfig(Section):
+    address: str | None = Field(default=None, description="join this cluster; none starts one")
+    namespace: str = "tapeline"
+    num_cpus: int | None = None
+    object_store_mb: int = 200
+    dashboard: bool = True
+    dashboard_port: int = 8265
+
+
+class MarketDataConfig(Section):
+    source: Literal["generate", "file"] = "generate"
+    venue: str = "paper"
+    instruments: list[str] = Field(default_factory=lambda: list(DEFAULT_INSTRUMENTS))
+    bars: int = Field(default=2000, gt=0)
+    interval_s: int = Field(default=300, gt=0)
+    seed: int = 7
+    start_ts_ns: int = 1_704_067_200_000_000_000  # 2024-01-01T00:00:00Z
+    files: dict[str, str] = Field(
+        default_factory=dict, description="instrument -> Parquet/CSV path, for source=file"
+    )
+    pacing: Literal["lockstep", "realtime"] = "lockstep"
+    bars_per_second: float = Field(default=1.0, gt=0, description="for realtime pacing")
+
+    @model_validator(mode="after")
+    def _files_present(self) -> MarketDataConfig:
+        if self.source == "file":
+            missing = [i for i in self.instruments if i not in self.files]
+            if missing:
+                raise ValueError(f"market_data.files has no file for {missing}")
+        return self
+
+
+class StrategyConfig(Section):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    cls: str = Field(alias="class", default="domain.strategies.ma_cross:MACrossover")
+    params: dict[str, Any] = Field(default_factory=dict)
+    instruments: list[str] | None = None
+    risk: str = "main"
+
+
+class VenueConfig(Section):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    kind: Literal["paper"] = "paper"
+    fee_rate_taker: Decimal = Decimal("0.001")
+    fee_rate_maker: Decimal = Decimal("0.0005")
+    slippage_bps: Decimal = Decimal("2")
+    max_volume_participation: Decimal = Decimal("0.1")
+
+
+class RiskProfileConfig(Section):
+    name: str = "main"
+    config: dict[str, Any] = Field(default_factory=dict, description="domain.risk RiskConfig")
+
+
+class ProjectionConfig(Section):
+    starting_cash: Decimal = Decimal("100000")
+    poll_interval_s: float = 0.05
+
+
+class TapelineConfig(Section):
+    tape: TapeConfig = TapeConfig()
+    ray: RayConfig = RayConfig()
+    market_data: MarketDataConfig = MarketDataConfig()
+    strategies: list[StrategyConfig] = Field(
+        default_factory=lambda: [StrategyConfig(name="ma_cross")]
+    )
+    risk: list[RiskProfileConfig] = Field(default_factory=lambda: [RiskProfileConfig()])
+    venues: list[VenueConfig] = Field(default_factory=lambda: [VenueConfig(name="paper")])
+    default_venue: str = "paper"
+    projections: ProjectionConfig = ProjectionConfig()
+
+    @model_validator(mode="after")
+    def _references(self) -> TapelineConfig:
+        venues = {v.name for v in self.venues}
+        if self.default_venue not in venues:
+            raise ValueError(f"default_venue {self.default_venue!r} is not in venues {venues}")
+        profiles = {r.name for r in self.risk}
+        for s in self.strategies:
+            if s.risk not in profiles:
+                raise ValueError(f"strategy {s.name!r} uses risk profile {s.risk!r}: not defined")
+        return self
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_config(path: str | Path | None) -> TapelineConfig:
+    if path is None:
+        return TapelineConfig()
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {p} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+    try:
+        return TapelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{p} is not a valid configuration:\n{exc}") from None
