@@ -1,0 +1,10 @@
+"""Fixtures for the venue adapter tests: async tests run on asyncio through anyio's plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
