@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
+from pydantic import ConfigDict
 
 from domain.values import Frozen
 from projections.correlation import CorrelationMatrix, correlation_matrix
@@ -46,7 +47,11 @@ DIMENSIONS = ("strategy", "instrument", "venue")
 
 
 class GroupMetrics(Frozen):
-    """Every metric of one group; ``None`` where it is undefined (see the module docs)."""
+    """Every metric of one group; ``None`` where it is undefined (see the module docs).
+
+    An infinite ratio (profit factor with no loss, ...) serialises to JSON as ``"Infinity"``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
     trades: int = 0
     wins: int = 0
@@ -79,6 +84,8 @@ class GroupMetrics(Frozen):
 
 
 class PerformanceReport(Frozen):
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
+
     annualization: Annualization
     total: GroupMetrics
     by_strategy: dict[str, GroupMetrics] = {}

@@ -4,8 +4,9 @@ Conventions (all explicit, all tested against quantstats / empyrical on the same
 
 * Equity is put on a regular bar grid (``Annualization.interval_ns``, bars anchored at the Unix
   epoch): each bar holds the last equity observed in it; a bar with no observation inside the
-  curve's span repeats the previous bar (no change observed, so a zero return). Returns are simple
-  bar-to-bar returns ``E[t] / E[t-1] - 1``.
+  curve's span repeats the previous bar (no change observed, so a zero return). The first sample
+  is the opening equity (if later samples fall in its bar, it stands as the bar before).
+  Returns are simple bar-to-bar returns ``E[t] / E[t-1] - 1``.
 * Sharpe = mean(excess) / std(excess, ddof=1) * sqrt(periods_per_year).
 * Sortino = mean(excess) / sqrt(mean(min(excess, 0) ** 2)) * sqrt(periods_per_year)
   (downside deviation over *all* periods, target = the risk-free rate).
@@ -77,13 +78,21 @@ def resample_last(
 
 
 def bar_equity(curve: EquityCurve, interval_ns: int) -> tuple[np.ndarray, np.ndarray]:
-    """The curve on its own bar grid: (bar start times in ns, equity)."""
+    """The curve on its own bar grid: (bar start times in ns, equity).
+
+    The first sample is the opening equity: when later samples share its bar, it is kept as
+    the close of the bar before, so the first bar's change is not lost."""
     if len(curve) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     first = int(curve.ts_ns[0] // interval_ns)
+    opening = len(curve) > 1 and int(curve.ts_ns[1] // interval_ns) == first
+    first -= opening
     n = int(curve.ts_ns[-1] // interval_ns) - first + 1
     grid = (np.arange(n, dtype=np.int64) + first) * interval_ns
-    return grid, resample_last(curve.ts_ns, curve.equity, interval_ns, first, n)
+    equity = resample_last(curve.ts_ns, curve.equity, interval_ns, first, n)
+    if opening:
+        equity[0] = curve.equity[0]
+    return grid, equity
 
 
 def simple_returns(equity: np.ndarray) -> np.ndarray:
