@@ -66,7 +66,7 @@ class MarketGenConfig(BaseModel):
 
     regime_stay: float = Field(default=0.996, gt=0, lt=1, description="P(keep regime) per bar")
     trend_drift: float = Field(
-        default=0.08, ge=0, description="drift of a bull/bear regime, in per-bar sigmas"
+        default=0.1, ge=0, description="drift of a bull/bear regime, in per-bar sigmas"
     )
     market_weight: float = Field(default=0.6, ge=0, le=1, description="market vs own regime")
     correlation: float = Field(default=0.7, ge=0, lt=1, description="loading on common factor")
@@ -151,8 +151,9 @@ def iter_bars(
     var = sigma**2
     last_eps = np.zeros(n)
     latent = np.array([p.price for p in profiles])  # last close, seen or not
-    market_regime = 1
-    own_regime = np.ones(n, dtype=np.int64)
+    start_regimes = rng.integers(0, 3, n + 1)
+    market_regime = int(start_regimes[0])
+    own_regime = start_regimes[1:].astype(np.int64)
     in_outage = np.zeros(n, dtype=bool)
 
     step = 0
