@@ -103,6 +103,11 @@ def decode_signal(
         fmt, payload = detect(body, content_type)
         _require_allowed(fmt, settings)
         parsed = _dispatch(fmt, payload, source, settings, now_ns)
+        if secrets[0] in parsed.signal.model_dump_json():
+            raise Refused(
+                RefusalCode.INVALID,
+                "the secret appears outside its own field; it must never be part of a signal",
+            )
         check_fresh(
             parsed.signal.ts_ns,
             now_ns,

@@ -155,7 +155,7 @@ def _positional(token: str, options: dict[str, Any]) -> None:
 
 def _set(options: dict[str, Any], key: str, value: object) -> None:
     if key in options:
-        raise invalid(f"option {key!r} is given twice")
+        raise invalid(f"option {'size' if key == 'amount' else key!r} is given twice")
     options[key] = value
 
 
