@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import Field
 
@@ -133,7 +133,8 @@ class _Order:
     reduce_only: bool
     not_before_ns: int
     filled: Decimal = ZERO
-    notional: Decimal = ZERO
+    notional: Decimal | None = ZERO
+    """Sum of price * quantity of the fills; None when a restore did not give the average."""
     fills: int | None = 0
     status: PaperOrderStatus = PaperOrderStatus.OPEN
     bars_seen: int = 0
@@ -151,7 +152,9 @@ class _Order:
             side=self.side,
             quantity=self.quantity,
             filled_quantity=self.filled,
-            average_price=self.notional / self.filled if self.filled else None,
+            average_price=(
+                self.notional / self.filled if self.filled and self.notional is not None else None
+            ),
             status=self.status,
         )
 
@@ -250,12 +253,14 @@ class PaperEngine:
 
     def restore(
         self,
-        orders: Iterable[tuple[OrderLike, Decimal] | tuple[OrderLike, Decimal, int]],
+        orders: Iterable[tuple[Any, ...]],
         positions: Mapping[str, Decimal] | None = None,
     ) -> None:
-        """Rebuild open orders after a restart from ``(order, filled_qty[, fills_so_far])``.
+        """Rebuild open orders after a restart.
 
-        Restored orders count as already resting (eligible for the next bar, as makers).
+        Each entry is ``(order, filled_qty[, fills_so_far[, average_price]])``; ``positions``
+        are the net positions per instrument, if known. Restored orders count as already
+        resting (eligible for the next bar, as makers).
         """
         self._open.clear()
         self._closed.clear()
@@ -265,6 +270,8 @@ class PaperEngine:
         for entry in orders:
             request, filled = entry[0], Decimal(entry[1])
             fills = entry[2] if len(entry) > 2 else (0 if filled == 0 else None)
+            avg = entry[3] if len(entry) > 3 else None
+            notional = ZERO if filled == 0 else (None if avg is None else Decimal(avg) * filled)
             order = _Order(
                 client_order_id=request.client_order_id,
                 instrument=request.instrument,
@@ -278,6 +285,7 @@ class PaperEngine:
                 reduce_only=bool(getattr(request, "reduce_only", False)),
                 not_before_ns=0,
                 filled=filled,
+                notional=notional,
                 fills=fills,
                 bars_seen=1,
             )
@@ -378,7 +386,8 @@ class PaperEngine:
             o.fills += 1
             fill_id = f"{o.client_order_id}-{o.fills}"
         o.filled += qty
-        o.notional += price * qty
+        if o.notional is not None:
+            o.notional += price * qty
         self._positions[o.instrument] = self._positions.get(o.instrument, ZERO) + (
             qty if o.side is Side.BUY else -qty
         )
