@@ -38,7 +38,7 @@ def encode(event: Event) -> StoredEvent:
         originator_id=event.stream,
         originator_version=event.version,
         topic=event.topic,
-        state=event.__pydantic_serializer__.to_json(event, exclude=_ROW_FIELDS, exclude_none=True),
+        state=event.__pydantic_serializer__.to_json(event, exclude=_ROW_FIELDS),
     )
 
 
@@ -64,12 +64,7 @@ def _converter_for(annotation: Any) -> Converter | None:
         return _converter_for(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(options) == 1:
-            inner = _converter_for(options[0])
-            if inner is None:
-                return None
-            return lambda v: None if v is None else inner(v)
-        return None
+        return _converter_for(options[0]) if len(options) == 1 else None
     if origin in (tuple, list):
         (item, *_) = typing.get_args(annotation) or (Any,)
         inner = _converter_for(item)
@@ -89,21 +84,20 @@ def _converter_for(annotation: Any) -> Converter | None:
 
 
 class _Plan:
-    """Per event class: which fields need converting, and the defaults of absent ones."""
+    """Per event class: which fields need converting from their JSON form."""
 
-    __slots__ = ("cls", "converters", "defaults", "version")
+    __slots__ = ("cls", "converters", "fields_set", "names", "version")
 
     def __init__(self, cls: type[Event]) -> None:
         self.cls = cls
         self.version = cls.SCHEMA_VERSION
-        self.converters: list[tuple[str, Converter]] = []
-        self.defaults: dict[str, Any] = {}
-        for name, info in cls.model_fields.items():
-            conv = _converter_for(info.annotation)
-            if conv is not None:
-                self.converters.append((name, conv))
-            if not info.is_required():
-                self.defaults[name] = info.get_default(call_default_factory=True)
+        self.names = frozenset(cls.model_fields) - _ROW_FIELDS
+        self.fields_set = set(cls.model_fields)
+        self.converters: tuple[tuple[str, Converter], ...] = tuple(
+            (name, conv)
+            for name, info in cls.model_fields.items()
+            if (conv := _converter_for(info.annotation)) is not None
+        )
 
 
 _PLANS: dict[str, _Plan] = {}
@@ -113,20 +107,18 @@ def decode_trusted(topic: str, stream: str, version: int, state: bytes) -> Event
     plan = _PLANS.get(topic)
     if plan is None:
         plan = _PLANS[topic] = _Plan(event_class(topic))
-    data = orjson.loads(state)
-    if data.get("schema_version", 1) != plan.version:
-        return decode(topic, stream, version, state)
-    fields = dict(plan.defaults)
-    fields.update(data)
-    fields["stream"] = stream
-    fields["version"] = version
+    fields = orjson.loads(state)
+    if fields.get("schema_version") != plan.version or fields.keys() != plan.names:
+        return decode(topic, stream, version, state)  # older shape: upcast and validate
     for name, conv in plan.converters:
-        value = fields.get(name)
+        value = fields[name]
         if value is not None:
             fields[name] = conv(value)
+    fields["stream"] = stream
+    fields["version"] = version
     obj = _new(plan.cls)
     _setattr(obj, "__dict__", fields)
-    _setattr(obj, "__pydantic_fields_set__", set(data))
+    _setattr(obj, "__pydantic_fields_set__", plan.fields_set)
     _setattr(obj, "__pydantic_extra__", None)
     _setattr(obj, "__pydantic_private__", None)
     return obj

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from eventsourcing.persistence import InfrastructureFactory
 
+from store.sqlite_reader import SQLiteReader
 from store.tape import Tape
 
 DEFAULT_URL = "sqlite:///var/tape.sqlite"
@@ -59,9 +60,11 @@ def _env_for(url: str) -> dict[str, str]:
 
 
 def open_tape(url: str = DEFAULT_URL) -> Tape:
-    factory = InfrastructureFactory.construct(_env_for(url))
+    env = _env_for(url)
+    factory = InfrastructureFactory.construct(env)
     recorder = factory.application_recorder()
-    return Tape(factory, recorder, url)
+    reader = SQLiteReader(env["SQLITE_DBNAME"]) if "SQLITE_DBNAME" in env else None
+    return Tape(factory, recorder, url, reader)
 
 
 def redact(url: str) -> str:

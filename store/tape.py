@@ -14,6 +14,7 @@ from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
 
 from domain.events.base import Event
 from store.codec import decode, decode_trusted, encode
+from store.sqlite_reader import SQLiteReader
 
 
 class ConcurrencyConflict(Exception):
@@ -29,9 +30,16 @@ class Recorded:
 
 
 class Tape:
-    def __init__(self, factory: InfrastructureFactory, recorder: ApplicationRecorder, url: str):
+    def __init__(
+        self,
+        factory: InfrastructureFactory,
+        recorder: ApplicationRecorder,
+        url: str,
+        reader: SQLiteReader | None = None,
+    ):
         self._factory = factory
         self._recorder = recorder
+        self._reader = reader
         self.url = url
 
     # writing -------------------------------------------------------------------------------
@@ -75,10 +83,17 @@ class Tape:
         trusted: bool = True,
     ) -> list[Recorded]:
         """Events with positions greater than ``after`` (and at most ``stop``), in order."""
+        dec = decode_trusted if trusted else decode
+        if self._reader is not None:
+            return [
+                Recorded(pos, dec(topic, stream, version, state))
+                for pos, stream, version, topic, state in self._reader.select(
+                    after, limit, stop, topics
+                )
+            ]
         rows = self._recorder.select_notifications(
             after, limit, stop=stop, topics=topics, inclusive_of_start=False
         )
-        dec = decode_trusted if trusted else decode
         return [
             Recorded(r.id, dec(r.topic, str(r.originator_id), r.originator_version, r.state))
             for r in rows
@@ -110,6 +125,8 @@ class Tape:
                 yield rec
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         self._factory.close()
 
     def __enter__(self) -> Tape:
