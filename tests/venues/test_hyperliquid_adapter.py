@@ -13,6 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hyperliquid.api import API
 from hyperliquid.exchange import Exchange
+from hyperliquid.info import Info
 from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
 
 from venues.base import OrderRefused, OrderRequest, VenueAdapter, VenueOrderStatus
@@ -282,3 +283,40 @@ def test_private_key_never_shows(adapter: HyperliquidAdapter, agent_key: str) ->
     with pytest.raises(ValueError) as bad:
         HyperliquidAdapter(base_url="http://127.0.0.1:1", account_address="0x0", agent_key="0xzz")
     assert "zz" not in str(bad.value)
+
+
+def test_amend_changes_price_and_size_and_keeps_the_cloid(
+    adapter: HyperliquidAdapter, fake: FakeHyperliquid, master: LocalAccount
+) -> None:
+    run(adapter.place(limit("am-1", "0.002", "59000")))
+    amended = run(adapter.amend("am-1", BTC, quantity=Decimal("0.001"), limit_price=Decimal(58500)))
+    assert amended.status is VenueOrderStatus.OPEN
+    [resting] = [o for o in fake.orders(master.address) if o["status"] == "open"]
+    assert (resting["limitPx"], resting["sz"], resting["cloid"]) == (
+        "58500.0",
+        "0.001",
+        cloid_for("am-1"),
+    )
+    found = run(adapter.order_by_client_id("am-1", BTC))
+    assert found is not None and found.venue_order_id == amended.venue_order_id
+    run(adapter.cancel("am-1", BTC))
+    with pytest.raises(OrderRefused, match="no resting"):
+        run(adapter.amend("am-1", BTC, limit_price=Decimal(58000)))
+
+
+def test_fake_answers_the_sdk_info_calls(
+    adapter: HyperliquidAdapter, fake: FakeHyperliquid, master: LocalAccount
+) -> None:
+    resting = run(adapter.place(limit("i-1", "0.001", "59000")))
+    run(adapter.place(market("i-2", "0.001")))
+    info = Info(fake.base_url, skip_ws=True, timeout=5)
+    by_oid = info.query_order_by_oid(master.address, int(resting.venue_order_id))
+    assert by_oid["status"] == "order" and by_oid["order"]["order"]["cloid"] == cloid_for("i-1")
+    assert info.query_order_by_oid(master.address, 999_999) == {"status": "unknownOid"}
+    [open_order] = info.open_orders(master.address)
+    assert open_order["oid"] == int(resting.venue_order_id) and open_order["side"] == "B"
+    [fill] = info.user_fills(master.address)
+    assert fill["cloid"] == cloid_for("i-2") and fill["dir"] == "Open Long"
+    assert info.all_mids()["BTC"] == "60000.0"
+    assert info.user_role(adapter.signer_address)["data"]["user"] == master.address.lower()
+    assert info.name_to_asset("ETH") == 1

@@ -24,11 +24,7 @@ from eth_account import Account
 from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 from hyperliquid.utils.constants import MAINNET_API_URL
-from hyperliquid.utils.signing import (
-    order_request_to_order_wire,
-    order_wires_to_order_action,
-    sign_l1_action,
-)
+from hyperliquid.utils.signing import order_wires_to_order_action, sign_l1_action
 from hyperliquid.utils.types import Cloid
 from pydantic import SecretStr
 
@@ -43,12 +39,12 @@ from venues.base import (
 )
 from venues.hyperliquid import parsing
 from venues.hyperliquid.errors import UnsafeCredentials, check_answer, map_error
-from venues.hyperliquid.symbols import SymbolMap, UnknownInstrument, cloid_for, round_price
+from venues.hyperliquid.orders import order_terms, order_wire
+from venues.hyperliquid.symbols import SymbolMap, UnknownInstrument, cloid_for
 from venues.hyperliquid.symbols import round_size as round_to_lot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_TIF = {TimeInForce.GTC: "Gtc", TimeInForce.IOC: "Ioc"}
 _FILLS_PAGE = 2000
 
 
@@ -200,21 +196,18 @@ class HyperliquidAdapter:
         size = round_to_lot(request.quantity, sz_decimals)
         if size <= 0:
             raise OrderRefused(f"quantity {request.quantity} is below the lot size", "lot_size")
-        is_buy = request.side is Side.BUY
-        price, order_type, tif = await self._price_and_type(request, coin, sz_decimals, is_buy)
+        mid = await self._mid(coin) if request.order_type is OrderType.MARKET else None
+        terms = order_terms(request, sz_decimals, mid=mid, slippage=self._slippage)
         cloid = self._cloid(request.client_order_id)
         exchange, _ = await self._sdk()
-        wire = order_request_to_order_wire(
-            {
-                "coin": coin,
-                "is_buy": is_buy,
-                "sz": float(size),
-                "limit_px": float(price),
-                "order_type": order_type,
-                "reduce_only": request.reduce_only,
-                "cloid": Cloid(cloid),
-            },
-            exchange.info.name_to_asset(coin),
+        wire = order_wire(
+            coin=coin,
+            asset=exchange.info.name_to_asset(coin),
+            is_buy=request.side is Side.BUY,
+            size=size,
+            terms=terms,
+            reduce_only=request.reduce_only,
+            cloid=cloid,
         )
         answer = await self._write(order_wires_to_order_action([wire]), "place")
         try:
@@ -224,7 +217,7 @@ class HyperliquidAdapter:
                 instrument=request.instrument,
                 side_=request.side,
                 size=size,
-                tif=tif,
+                tif=terms.tif,
             )
         except OrderRefused as refused:
             if "duplicate cloid" not in refused.reason.lower():
@@ -240,36 +233,63 @@ class HyperliquidAdapter:
         )  # fmt: skip
         return order
 
-    async def _price_and_type(
-        self, request: OrderRequest, coin: str, sz_decimals: int, is_buy: bool
-    ) -> tuple[Decimal, dict[str, Any], str]:
-        if request.time_in_force is TimeInForce.FOK:
-            raise OrderRefused("Hyperliquid has no fill-or-kill orders", "unsupported")
-        slip = 1 + self._slippage if is_buy else 1 - self._slippage
-        if request.order_type is OrderType.MARKET:
-            mids = await self._read(lambda info: info.all_mids(), "all_mids")
-            if coin not in mids:
-                raise OrderRefused(f"no mid price for {coin}", "no_price")
-            price = round_price(Decimal(str(mids[coin])) * slip, sz_decimals, up=is_buy)
-            return price, {"limit": {"tif": "Ioc"}}, "Ioc"
-        if request.order_type is OrderType.LIMIT:
-            if request.limit_price is None:
-                raise OrderRefused("a limit order needs a limit price", "bad_request")
-            price = round_price(request.limit_price, sz_decimals, up=not is_buy)
-            tif = "Alo" if request.post_only else _TIF[request.time_in_force]
-            return price, {"limit": {"tif": tif}}, tif
-        if request.stop_price is None:
-            raise OrderRefused("a stop order needs a stop price", "bad_request")
-        trigger = round_price(request.stop_price, sz_decimals, up=is_buy)
-        is_market = request.order_type is OrderType.STOP_MARKET
-        if is_market:
-            price = round_price(trigger * slip, sz_decimals, up=is_buy)
-        elif request.limit_price is None:
-            raise OrderRefused("a stop-limit order needs a limit price", "bad_request")
-        else:
-            price = round_price(request.limit_price, sz_decimals, up=not is_buy)
-        wire = {"trigger": {"triggerPx": float(trigger), "isMarket": is_market, "tpsl": "sl"}}
-        return price, wire, "Gtc"
+    async def _mid(self, coin: str) -> Decimal | None:
+        mids = await self._read(lambda info: info.all_mids(), "all_mids")
+        return Decimal(str(mids[coin])) if coin in mids else None
+
+    async def amend(
+        self,
+        client_order_id: str,
+        instrument: str,
+        *,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+    ) -> VenueOrder:
+        """Change a resting limit order's open size and/or price; it keeps its Cloid."""
+        coin, sz_decimals = await self._coin(instrument)
+        cloid = self._cloid(client_order_id)
+        found = await self._status(cloid)
+        if found is None or found["status"] != "open" or found["order"].get("isTrigger"):
+            raise OrderRefused("no resting limit order to amend", "not_open")
+        current = found["order"]
+        side = parsing.side(current["side"])
+        size = round_to_lot(
+            quantity if quantity is not None else Decimal(current["sz"]), sz_decimals
+        )
+        if size <= 0:
+            raise OrderRefused("amended quantity is below the lot size", "lot_size")
+        request = OrderRequest(
+            client_order_id=client_order_id,
+            instrument=instrument,
+            side=side,
+            quantity=size,
+            order_type=OrderType.LIMIT,
+            limit_price=limit_price if limit_price is not None else Decimal(current["limitPx"]),
+            time_in_force=TimeInForce.IOC if current.get("tif") == "Ioc" else TimeInForce.GTC,
+            post_only=current.get("tif") == "Alo",
+            reduce_only=bool(current.get("reduceOnly")),
+        )
+        terms = order_terms(request, sz_decimals, mid=None, slippage=self._slippage)
+        exchange, _ = await self._sdk()
+        wire = order_wire(
+            coin=coin,
+            asset=exchange.info.name_to_asset(coin),
+            is_buy=side is Side.BUY,
+            size=size,
+            terms=terms,
+            reduce_only=request.reduce_only,
+            cloid=cloid,
+        )
+        action = {"type": "batchModify", "modifies": [{"oid": cloid, "order": wire}]}
+        answer = await self._write(action, "amend")
+        return parsing.placed_order(
+            answer,
+            client_order_id=client_order_id,
+            instrument=instrument,
+            side_=side,
+            size=size,
+            tif=terms.tif,
+        )
 
     async def cancel(self, client_order_id: str, instrument: str) -> VenueOrder | None:
         coin, _ = await self._coin(instrument)
@@ -289,15 +309,20 @@ class HyperliquidAdapter:
 
     # ------------------------------------------------------------------ protocol: reads
 
-    async def order_by_client_id(self, client_order_id: str, instrument: str) -> VenueOrder | None:
-        cloid = self._cloid(client_order_id)
+    async def _status(self, cloid: str) -> dict[str, Any] | None:
         answer = await self._read(
             lambda info: info.query_order_by_cloid(self.account_address, Cloid(cloid)),
             "order_status",
         )
         if not isinstance(answer, dict) or answer.get("status") != "order":
             return None
-        found = answer["order"]
+        found: dict[str, Any] = answer["order"]
+        return found
+
+    async def order_by_client_id(self, client_order_id: str, instrument: str) -> VenueOrder | None:
+        found = await self._status(self._cloid(client_order_id))
+        if found is None:
+            return None
         return parsing.order_from_frontend(
             found["order"], found["status"], client_order_id=client_order_id, instrument=instrument
         )
