@@ -25,18 +25,19 @@ def read_bar_table(path: str | Path) -> pa.Table:
     path = Path(path)
     name = path.name.lower()
     if name.endswith(".parquet"):
-        table = pq.read_table(path, columns=list(BAR_COLUMNS))
+        present = set(pq.read_schema(path).names)
+        table = pq.read_table(path, columns=[c for c in BAR_COLUMNS if c in present])
     elif name.endswith((".csv", ".csv.gz")):
         # Prices are read as strings so "0.1" becomes Decimal("0.1") with no float round trip.
         types = {"ts_ms": pa.int64(), **{c: pa.string() for c in BAR_COLUMNS[1:]}}
-        table = pa_csv.read_csv(
-            path, convert_options=pa_csv.ConvertOptions(column_types=types)
-        ).select(list(BAR_COLUMNS))
+        options = pa_csv.ConvertOptions(column_types=types)
+        table = pa_csv.read_csv(path, convert_options=options)
     else:
         raise ValueError(f"unsupported bar file type: {path.name} (want .parquet or .csv)")
     missing = [c for c in BAR_COLUMNS if c not in table.column_names]
     if missing:
         raise ValueError(f"{path.name} lacks bar columns {missing}")
+    table = table.select(list(BAR_COLUMNS))
     table = table.sort_by("ts_ms")
     if table.num_rows and pc.count_distinct(table["ts_ms"]).as_py() != table.num_rows:
         raise ValueError(f"{path.name} has duplicate bar timestamps")
