@@ -14,6 +14,7 @@ import hashlib
 from domain.events import Event, EventMeta, RiskLimitBreached
 from domain.events.risk import RiskConfigApplied, TradingStateChanged
 from domain.risk.config import RiskConfig, TradingState
+from domain.risk.rules import decimal_str
 from domain.risk.view import RiskView, trading_day
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
@@ -126,8 +127,8 @@ def detect_breaches(
         RiskLimitBreached(
             **meta.envelope(stream, version),
             rule="daily_loss",
-            limit=format(limit, "f"),
-            observed=format(loss, "f"),
+            limit=decimal_str(limit),
+            observed=decimal_str(loss),
             action=action,
         )
     ]
@@ -139,7 +140,7 @@ def detect_breaches(
                 meta,
                 stream,
                 version + 1,
-                reason=f"daily loss {format(loss, 'f')} reached the limit {format(limit, 'f')}",
+                reason=f"daily loss {decimal_str(loss)} reached the limit {decimal_str(limit)}",
                 cancel_open_orders=target is TradingState.HALTED,
             )
         )

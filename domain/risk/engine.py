@@ -23,8 +23,9 @@ from uuid import UUID
 
 from domain.events import EventMeta, OrderIntentApproved, OrderIntentRejected, SignalReceived
 from domain.events.base import TAPE_NAMESPACE
-from domain.risk.config import InstrumentLimits, RiskConfig
+from domain.risk.config import InstrumentLimits, RiskConfig, TradingState
 from domain.risk.rules import Breach, Proposal, Rule, rules_for
+from domain.risk.rules import decimal_str as _str
 from domain.risk.sizing import entry_quantity, round_price, round_to_step
 from domain.risk.view import ZERO, Position, RiskView
 from domain.signal import Intent, Signal
@@ -123,10 +124,6 @@ def _order_for_intent(
     return side, sized + (abs(expected) if against else ZERO), signal.order.reduce_only
 
 
-def _str(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value else "0"
-
-
 def decide(
     signal_event: SignalReceived,
     view: RiskView,
@@ -151,6 +148,8 @@ def decide(
             reason=breach.reason,
         )
 
+    if view.state is TradingState.HALTED:  # the kill switch answers before anything else
+        return reject(Breach("trading_state", "halted", "order", "trading is halted (kill switch)"))
     instrument = signal.instrument
     known = view.positions.get(instrument)
     pos = known if known is not None else Position(instrument)

@@ -27,8 +27,12 @@ class Breach:
     reason: str
 
 
-def _s(value: Decimal) -> str:
+def decimal_str(value: Decimal) -> str:
+    """A decimal for the tape: plain notation, no trailing zeros."""
     return format(value.normalize(), "f") if value else "0"
+
+
+_s = decimal_str
 
 
 class Proposal:

@@ -7,7 +7,9 @@ bound: an approved order widens the worst case until it fills, is canceled, reje
 so two fast signals cannot jointly breach a limit.
 
 Positions are per instrument, across venues. The mark of an instrument is the last bar close;
-until a bar arrives, the price of the first approval or fill stands in.
+until a bar arrives, the price of the first approval or fill stands in. Daily P&L needs no
+configuration here: the view records the P&L at every UTC hour boundary an event crosses, so
+``daily_pnl`` works for whichever reset hour the config names (a day with no events yet is 0).
 """
 
 from __future__ import annotations
