@@ -320,3 +320,13 @@ def test_fake_answers_the_sdk_info_calls(
     assert info.all_mids()["BTC"] == "60000.0"
     assert info.user_role(adapter.signer_address)["data"]["user"] == master.address.lower()
     assert info.name_to_asset("ETH") == 1
+
+
+def test_agent_of_another_account_is_refused(fake: FakeHyperliquid, master: LocalAccount) -> None:
+    other = Account.create()
+    fake.add_user(other.address)
+    _, others_agent = Exchange(other, fake.base_url, timeout=5).approve_agent("bot")
+    venue = make_adapter(fake, master.address, others_agent)
+    with pytest.raises(UnsafeCredentials, match="not an approved agent"):
+        run(venue.verify_permissions())
+    run(venue.close())
