@@ -129,95 +129,154 @@ def iter_bars(
     if len(set(instruments)) != len(instruments):
         raise ValueError("instruments must be distinct")
     cfg = config or MarketGenConfig()
-    names = list(instruments)
-    n = len(names)
-    profiles = [instrument_profile(name, seed) for name in names]
-    rng = np.random.default_rng(seed)
-
-    sigma = np.array([p.annual_vol for p in profiles]) * math.sqrt(interval_s / _YEAR_S)
-    beta = np.array([p.beta for p in profiles])
-    tick_exps = [p.tick_exp for p in profiles]
-    tick_f = np.array([10.0**p.tick_exp for p in profiles])
-    base_volume = np.array([p.volume_per_minute for p in profiles]) * interval_s / 60.0
-    persistence = cfg.garch_alpha + cfg.garch_beta
-    if persistence >= 1:
+    if cfg.garch_alpha + cfg.garch_beta >= 1:
         raise ValueError("garch_alpha + garch_beta must be < 1")
-    omega = sigma**2 * (1.0 - persistence)
-    t_scale = math.sqrt((cfg.t_dof - 2.0) / cfg.t_dof)
-    idio_load = math.sqrt(1.0 - cfg.correlation**2)
-    regime_drift = np.array([-cfg.trend_drift, 0.0, cfg.trend_drift])
-
-    # State.
-    var = sigma**2
-    last_eps = np.zeros(n)
-    latent = np.array([p.price for p in profiles])  # last close, seen or not
-    start_regimes = rng.integers(0, 3, n + 1)
-    market_regime = int(start_regimes[0])
-    own_regime = start_regimes[1:].astype(np.int64)
-    in_outage = np.zeros(n, dtype=bool)
-
-    step = 0
-    while step < n_bars:
-        draws = _draw_chunk(rng, n, cfg.t_dof)
-        for k in range(min(_CHUNK, n_bars - step)):
-            market_regime = _next_regime(market_regime, draws.regime_u[k, 0], cfg.regime_stay)
-            for i in range(n):
-                own_regime[i] = _next_regime(
-                    int(own_regime[i]), draws.regime_u[k, i + 1], cfg.regime_stay
+    names = list(instruments)
+    model = _Model(cfg, [instrument_profile(name, seed) for name in names], interval_s)
+    rng = np.random.default_rng(seed)
+    state = model.initial_state(rng)
+    step_ns = interval_s * NS_PER_S
+    for first in range(0, n_bars, _CHUNK):
+        chunk = model.simulate(_draw_chunk(rng, len(names), cfg.t_dof), state, start_ts_ns, first)
+        for k in range(min(_CHUNK, n_bars - first)):
+            open_ts_ns = start_ts_ns + (first + k) * step_ns
+            yield [
+                Bar(
+                    venue,
+                    name,
+                    open_ts_ns,
+                    interval_s,
+                    Decimal(chunk.open[k][i]).scaleb(exp),
+                    Decimal(chunk.high[k][i]).scaleb(exp),
+                    Decimal(chunk.low[k][i]).scaleb(exp),
+                    Decimal(chunk.close[k][i]).scaleb(exp),
+                    Decimal(chunk.volume[k][i]).scaleb(-4),
                 )
-            var = omega + cfg.garch_alpha * last_eps**2 + cfg.garch_beta * var
-            vol = np.sqrt(var)
-            z = (cfg.correlation * draws.factor[k] + idio_load * draws.idio[k]) * t_scale
-            last_eps = vol * z
-            drift = (
-                cfg.market_weight * beta * regime_drift[market_regime]
-                + (1.0 - cfg.market_weight) * regime_drift[own_regime]
-            ) * sigma
-            jump = np.where(draws.jump_u[k] < cfg.jump_prob, draws.jump_z[k] * cfg.jump_sigma, 0.0)
-            gap = (draws.gap_z[k] * cfg.gap_sigma + jump) * vol
-            open_f = latent * np.exp(gap)
-            close_f = open_f * np.exp(drift - 0.5 * var + last_eps)
-            high_f = np.maximum(open_f, close_f) * np.exp(vol * cfg.wick_scale * draws.wick[k, 0])
-            low_f = np.minimum(open_f, close_f) * np.exp(-vol * cfg.wick_scale * draws.wick[k, 1])
-            latent = close_f
+                for i, (name, exp) in enumerate(zip(names, model.tick_exps, strict=True))
+                if not chunk.missing[k][i]
+            ]
 
-            open_ts_ns = start_ts_ns + (step + k) * interval_s * NS_PER_S
-            day_phase = 2.0 * math.pi * ((open_ts_ns // NS_PER_S) % _DAY_S) / _DAY_S
-            seasonal = 1.0 + cfg.daily_volume_swing * math.sin(day_phase)
-            volume_f = (
-                base_volume
-                * seasonal
-                * (vol / sigma)
-                * (0.5 + 0.5 * np.abs(z) + np.abs(gap) / vol)
-                * np.exp(cfg.volume_noise * draws.volume_z[k] - 0.5 * cfg.volume_noise**2)
-            )
 
-            in_outage = np.where(
-                in_outage,
-                draws.outage_u[k] >= cfg.outage_end_prob,
-                draws.outage_u[k] < cfg.outage_start_prob,
-            )
-            bars: list[Bar] = []
-            for i in range(n):
-                if in_outage[i]:
-                    continue
-                bars.append(
-                    _make_bar(
-                        venue,
-                        names[i],
-                        open_ts_ns,
-                        interval_s,
-                        tick_exps[i],
-                        float(tick_f[i]),
-                        float(open_f[i]),
-                        float(high_f[i]),
-                        float(low_f[i]),
-                        float(close_f[i]),
-                        float(volume_f[i]),
-                    )
-                )
-            yield bars
-        step += _CHUNK
+@dataclass(slots=True)
+class _State:
+    var: np.ndarray
+    eps: np.ndarray
+    log_close: np.ndarray
+    """Last close of every instrument, seen or not (prices move during an outage)."""
+    market_regime: int
+    own_regimes: list[int]
+    missing: list[bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """One chunk of bars as whole ticks (prices) and 1e-4 units (volume), row = time step."""
+
+    open: list[list[int]]
+    high: list[list[int]]
+    low: list[list[int]]
+    close: list[list[int]]
+    volume: list[list[int]]
+    missing: list[list[bool]]
+
+
+class _Model:
+    """Fixed parameters of one run, and the step from one chunk of draws to one chunk of bars."""
+
+    def __init__(
+        self, cfg: MarketGenConfig, profiles: list[InstrumentProfile], interval_s: int
+    ) -> None:
+        self.cfg = cfg
+        self.profiles = profiles
+        self.interval_s = interval_s
+        self.sigma = np.array([p.annual_vol for p in profiles]) * math.sqrt(interval_s / _YEAR_S)
+        self.beta = np.array([p.beta for p in profiles])
+        self.tick_exps = [p.tick_exp for p in profiles]
+        self.tick = np.array([10.0**p.tick_exp for p in profiles])
+        self.base_volume = np.array([p.volume_per_minute for p in profiles]) * interval_s / 60.0
+        self.omega = self.sigma**2 * (1.0 - cfg.garch_alpha - cfg.garch_beta)
+        self.regime_drift = np.array([-cfg.trend_drift, 0.0, cfg.trend_drift])
+
+    def initial_state(self, rng: np.random.Generator) -> _State:
+        n = len(self.profiles)
+        regimes = rng.integers(0, 3, n + 1).tolist()
+        return _State(
+            var=self.sigma**2,
+            eps=np.zeros(n),
+            log_close=np.log([p.price for p in self.profiles]),
+            market_regime=regimes[0],
+            own_regimes=regimes[1:],
+            missing=[False] * n,
+        )
+
+    def simulate(self, d: _Draws, st: _State, start_ts_ns: int, first_step: int) -> _Chunk:
+        cfg = self.cfg
+        n = len(self.profiles)
+        # Sequential parts: regime chains and GARCH variance.
+        market = np.empty(_CHUNK, dtype=np.int64)
+        own = np.empty((_CHUNK, n), dtype=np.int64)
+        for k, row in enumerate(d.regime_u.tolist()):
+            st.market_regime = _next_regime(st.market_regime, row[0], cfg.regime_stay)
+            st.own_regimes = [
+                _next_regime(r, u, cfg.regime_stay)
+                for r, u in zip(st.own_regimes, row[1:], strict=True)
+            ]
+            market[k] = st.market_regime
+            own[k] = st.own_regimes
+        t_scale = math.sqrt((cfg.t_dof - 2.0) / cfg.t_dof)
+        idio_load = math.sqrt(1.0 - cfg.correlation**2)
+        z = (cfg.correlation * d.factor[:, None] + idio_load * d.idio) * t_scale
+        var = np.empty((_CHUNK, n))
+        v, e = st.var, st.eps
+        for k in range(_CHUNK):
+            v = self.omega + cfg.garch_alpha * e * e + cfg.garch_beta * v
+            e = np.sqrt(v) * z[k]
+            var[k] = v
+        st.var, st.eps = v, e
+        # Vectorised: prices, ranges, volumes.
+        vol = np.sqrt(var)
+        drift = (
+            cfg.market_weight * self.beta * self.regime_drift[market][:, None]
+            + (1.0 - cfg.market_weight) * self.regime_drift[own]
+        ) * self.sigma
+        jump = np.where(d.jump_u < cfg.jump_prob, d.jump_z * cfg.jump_sigma, 0.0)
+        gap = (d.gap_z * cfg.gap_sigma + jump) * vol
+        ret = drift - 0.5 * var + vol * z
+        log_close = st.log_close + np.cumsum(gap + ret, axis=0)
+        st.log_close = log_close[-1]
+        close_f = np.exp(log_close)
+        open_f = np.exp(log_close - ret)
+        high_f = np.maximum(open_f, close_f) * np.exp(vol * cfg.wick_scale * d.wick[:, 0])
+        low_f = np.minimum(open_f, close_f) * np.exp(-vol * cfg.wick_scale * d.wick[:, 1])
+        seconds = start_ts_ns // NS_PER_S + (first_step + np.arange(_CHUNK)) * self.interval_s
+        seasonal = 1.0 + cfg.daily_volume_swing * np.sin(2.0 * np.pi * (seconds % _DAY_S) / _DAY_S)
+        volume_f = (
+            self.base_volume
+            * seasonal[:, None]
+            * (vol / self.sigma)
+            * (0.5 + 0.5 * np.abs(z) + np.abs(gap) / vol)
+            * np.exp(cfg.volume_noise * d.volume_z - 0.5 * cfg.volume_noise**2)
+        )
+        missing = []
+        for row in d.outage_u.tolist():
+            st.missing = [
+                (u >= cfg.outage_end_prob) if was else (u < cfg.outage_start_prob)
+                for was, u in zip(st.missing, row, strict=True)
+            ]
+            missing.append(st.missing)
+        # Whole ticks, with low <= open, close <= high and every price at least one tick.
+        o = np.maximum(1, np.rint(open_f / self.tick)).astype(np.int64)
+        c = np.maximum(1, np.rint(close_f / self.tick)).astype(np.int64)
+        h = np.maximum(np.maximum(o, c), np.ceil(high_f / self.tick).astype(np.int64))
+        lo = np.maximum(1, np.minimum(np.minimum(o, c), np.floor(low_f / self.tick)))
+        return _Chunk(
+            open=o.tolist(),
+            high=h.tolist(),
+            low=lo.astype(np.int64).tolist(),
+            close=c.tolist(),
+            volume=np.maximum(1, np.rint(volume_f * 10_000)).astype(np.int64).tolist(),
+            missing=missing,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,34 +313,3 @@ def _next_regime(regime: int, u: float, stay: float) -> int:
         return regime
     other = (u - stay) / (1.0 - stay)  # uniform in [0, 1)
     return (regime + 1 + int(other * 2)) % 3
-
-
-def _make_bar(
-    venue: str,
-    instrument: str,
-    open_ts_ns: int,
-    interval_s: int,
-    tick_exp: int,
-    tick_f: float,
-    open_f: float,
-    high_f: float,
-    low_f: float,
-    close_f: float,
-    volume_f: float,
-) -> Bar:
-    o = max(1, round(open_f / tick_f))
-    c = max(1, round(close_f / tick_f))
-    h = max(o, c, math.ceil(high_f / tick_f))
-    lo = max(1, min(o, c, math.floor(low_f / tick_f)))
-    exp = tick_exp
-    return Bar(
-        venue=venue,
-        instrument=instrument,
-        open_ts_ns=open_ts_ns,
-        interval_s=interval_s,
-        open=Decimal(o).scaleb(exp),
-        high=Decimal(h).scaleb(exp),
-        low=Decimal(lo).scaleb(exp),
-        close=Decimal(c).scaleb(exp),
-        volume=Decimal(max(1, round(volume_f * 10_000))).scaleb(-4),
-    )
