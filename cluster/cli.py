@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from cluster.config import ConfigError, TapelineConfig, load_config
+from cluster.keys_cli import app as keys_app
 
 app = typer.Typer(
     name="tapeline",
@@ -109,17 +110,8 @@ def replay(
         console.print("[green]verified: no gaps, rebuilt projections equal the recorded ones[/]")
 
 
+app.add_typer(keys_app, name="keys", help="Manage venue credentials in the encrypted keystore.")
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())
-
-
-def _mount_optional() -> None:
-    """Sub-commands that live in their own modules."""
-    try:
-        from cluster.keys_cli import app as keys_app
-    except ImportError:
-        return
-    app.add_typer(keys_app, name="keys", help="Manage venue credentials in the encrypted keystore.")
-
-
-_mount_optional()
