@@ -32,18 +32,32 @@ class EquityProjection(FoldProjection):
         self._peak_before = float("-inf")
         self._mdd_before = 0.0
         self._mdd_abs_before = 0.0
+        self._settled: Decimal | None = None  # cash + realised - fees; None after a fill
         super().__init__()
 
     def handlers(self) -> dict[type[Event], Handler]:
-        return {OrderFilled: self.positions.on_order_filled, BarClosed: self.on_bar_closed}
+        return {OrderFilled: self.on_order_filled, BarClosed: self.on_bar_closed}
+
+    def on_order_filled(self, event: OrderFilled) -> None:
+        self.positions.on_order_filled(event)
+        self._settled = None
 
     def current_equity(self) -> Decimal:
         positions = self.positions
-        total = self.starting_cash
-        for (venue, instrument), book in positions.books.items():
-            total += book.realized - book.fees
-            if book.quantity:
-                total += book.unrealized(positions.mark(venue, instrument))
+        settled = self._settled
+        if settled is None:
+            settled = self.starting_cash
+            for book in positions.books.values():
+                settled += book.realized - book.fees
+            self._settled = settled
+        total = settled
+        marks = positions.marks
+        instrument_marks = positions.instrument_marks
+        for key, book in positions.books.items():
+            quantity = book.quantity
+            if quantity:
+                mark = marks.get(key) or instrument_marks.get(key[1]) or book.last_price
+                total += quantity * mark - book.cost
         return total
 
     def on_bar_closed(self, event: BarClosed) -> None:
