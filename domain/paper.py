@@ -131,7 +131,7 @@ class _Order:
     tif: TimeInForce
     post_only: bool
     reduce_only: bool
-    not_before_ns: int
+    not_before_ns: int = 0
     filled: Decimal = ZERO
     notional: Decimal | None = ZERO
     """Sum of price * quantity of the fills; None when a restore did not give the average."""
@@ -157,6 +157,22 @@ class _Order:
             ),
             status=self.status,
         )
+
+
+def _order_from(request: OrderLike, **state: Any) -> _Order:
+    return _Order(
+        client_order_id=request.client_order_id,
+        instrument=request.instrument,
+        side=Side(request.side),
+        quantity=request.quantity,
+        order_type=OrderType(request.order_type),
+        limit_price=request.limit_price,
+        stop_price=request.stop_price,
+        tif=TimeInForce(request.time_in_force),
+        post_only=request.post_only,
+        reduce_only=request.reduce_only,
+        **state,
+    )
 
 
 class PaperEngine:
@@ -188,19 +204,7 @@ class PaperEngine:
 
     def submit(self, request: OrderLike, ts_ns: int = 0) -> Submission:
         """Accept or reject an order; an accepted one waits for the next bar at/after ``ts_ns``."""
-        order = _Order(
-            client_order_id=request.client_order_id,
-            instrument=request.instrument,
-            side=Side(request.side),
-            quantity=request.quantity,
-            order_type=OrderType(request.order_type),
-            limit_price=request.limit_price,
-            stop_price=request.stop_price,
-            tif=TimeInForce(request.time_in_force),
-            post_only=request.post_only,
-            reduce_only=request.reduce_only,
-            not_before_ns=ts_ns,
-        )
+        order = _order_from(request, not_before_ns=ts_ns)
         reason = self._refusal(order)
         if reason is not None:
             order.status = PaperOrderStatus.REJECTED
@@ -272,23 +276,7 @@ class PaperEngine:
             fills = entry[2] if len(entry) > 2 else (0 if filled == 0 else None)
             avg = entry[3] if len(entry) > 3 else None
             notional = ZERO if filled == 0 else (None if avg is None else Decimal(avg) * filled)
-            order = _Order(
-                client_order_id=request.client_order_id,
-                instrument=request.instrument,
-                side=Side(request.side),
-                quantity=request.quantity,
-                order_type=OrderType(request.order_type),
-                limit_price=request.limit_price,
-                stop_price=request.stop_price,
-                tif=TimeInForce(getattr(request, "time_in_force", TimeInForce.GTC)),
-                post_only=bool(getattr(request, "post_only", False)),
-                reduce_only=bool(getattr(request, "reduce_only", False)),
-                not_before_ns=0,
-                filled=filled,
-                notional=notional,
-                fills=fills,
-                bars_seen=1,
-            )
+            order = _order_from(request, filled=filled, notional=notional, fills=fills, bars_seen=1)
             if filled >= order.quantity:
                 continue
             self._open[order.client_order_id] = order
