@@ -15,7 +15,9 @@ from domain.events.orders import (
 from domain.events.risk import (
     OrderIntentApproved,
     OrderIntentRejected,
+    RiskConfigApplied,
     RiskLimitBreached,
+    TradingStateChanged,
     decision_stream,
 )
 from domain.events.signals import SignalReceived, SignalRefused, signal_stream
@@ -47,9 +49,11 @@ __all__ = [
     "OrderStatusUnknown",
     "OrderSubmitted",
     "ProjectionRecorded",
+    "RiskConfigApplied",
     "RiskLimitBreached",
     "SignalReceived",
     "SignalRefused",
+    "TradingStateChanged",
     "bar_stream",
     "decision_stream",
     "derive_id",
