@@ -1,7 +1,8 @@
 """Rebuilding every projection from the tape, in one process, and checking it.
 
-``verify`` looks for two kinds of trouble and says where: a stream whose versions have a gap,
-and a projection whose rebuilt state differs from what the live system recorded
+``verify`` looks for three kinds of trouble and says where: a stream whose versions have a gap,
+an event whose hash no longer matches the chain of its stream (the tape was edited), and a
+projection whose rebuilt state differs from what the live system recorded
 (``ProjectionRecorded``) at the same tape position.
 """
 
@@ -15,6 +16,7 @@ from domain.events import ProjectionRecorded
 from projections.bundle import ProjectionBundle
 from projections.default import default_bundle
 from store import Tape
+from store.tape import verify_chain
 
 
 @dataclass
@@ -68,7 +70,7 @@ def stream_gaps(tape: Tape) -> list[str]:
 
 def verify(tape: Tape, starting_cash: Decimal) -> ReplayResult:
     """Rebuild at each recorded checkpoint and compare; also check every stream for gaps."""
-    problems = stream_gaps(tape)
+    problems = stream_gaps(tape) + verify_chain(tape)
     checkpoints = [
         r.event
         for r in tape.iter_all(topics=["ProjectionRecorded"])

@@ -12,6 +12,7 @@ the state is the rest of the event as compact JSON. Two ways back:
 
 from __future__ import annotations
 
+import hashlib
 import types
 import typing
 import uuid
@@ -33,17 +34,48 @@ _setattr = object.__setattr__
 Converter = Callable[[Any], Any]
 
 
-def encode(event: Event) -> StoredEvent:
-    return StoredEvent(
+GENESIS = "0" * 64
+_CHAIN_KEY = b',"_h":"'
+_CHAIN_TAIL = len(_CHAIN_KEY) + 64 + 2  # ,"_h":"<64 hex>"}
+
+
+def link(prev: str, stream: str, version: int, topic: str, body: bytes) -> str:
+    """The hash of one event: it covers the previous event's hash in the same stream."""
+    h = hashlib.sha256(prev.encode())
+    h.update(f"|{stream}|{version}|{topic}|".encode())
+    h.update(body)
+    return h.hexdigest()
+
+
+def encode(event: Event, prev: str = GENESIS) -> StoredEvent:
+    """The row for ``event``, chained to ``prev`` (its stream's previous hash)."""
+    return encode_chained(event, prev)[0]
+
+
+def encode_chained(event: Event, prev: str = GENESIS) -> tuple[StoredEvent, str]:
+    """The row for ``event`` and its chain hash (``prev`` is the stream's previous hash)."""
+    body = event.__pydantic_serializer__.to_json(event, exclude=_ROW_FIELDS)
+    digest = link(prev, event.stream, event.version, event.topic, body)
+    stored = StoredEvent(
         originator_id=event.stream,
         originator_version=event.version,
         topic=event.topic,
-        state=event.__pydantic_serializer__.to_json(event, exclude=_ROW_FIELDS),
+        state=body[:-1] + _CHAIN_KEY + digest.encode() + b'"}',
     )
+    return stored, digest
+
+
+def split_chain(state: bytes) -> tuple[bytes, str | None]:
+    """A stored state's event body and chain hash (``None`` for rows written without one)."""
+    tail = state[-_CHAIN_TAIL:]
+    if tail.startswith(_CHAIN_KEY) and state.endswith(b'"}'):
+        return state[:-_CHAIN_TAIL] + b"}", tail[len(_CHAIN_KEY) : -2].decode()
+    return state, None
 
 
 def decode(topic: str, stream: str, version: int, state: bytes) -> Event:
     data = orjson.loads(state)
+    data.pop("_h", None)
     data["stream"] = stream
     data["version"] = version
     return event_class(topic).model_validate(upcast(topic, data))
@@ -108,6 +140,7 @@ def decode_trusted(topic: str, stream: str, version: int, state: bytes) -> Event
     if plan is None:
         plan = _PLANS[topic] = _Plan(event_class(topic))
     fields = orjson.loads(state)
+    fields.pop("_h", None)
     if fields.get("schema_version") != plan.version or fields.keys() != plan.names:
         return decode(topic, stream, version, state)  # older shape: upcast and validate
     for name, conv in plan.converters:

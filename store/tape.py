@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError
 
 from domain.events.base import Event
-from store.codec import decode, decode_trusted, encode
+from store.codec import GENESIS, decode, decode_trusted, encode_chained, split_chain
 from store.sqlite_reader import SQLiteReader
 
 
@@ -41,6 +41,8 @@ class Tape:
         self._recorder = recorder
         self._reader = reader
         self.url = url
+        self._chain: dict[str, str] = {}
+        self._chain_version: dict[str, int] = {}
 
     # writing -------------------------------------------------------------------------------
 
@@ -48,12 +50,35 @@ class Tape:
         """Record events atomically; returns their positions. Raises ``ConcurrencyConflict``."""
         if not events:
             return []
+        heads: dict[str, str] = {}
+        rows = []
+        for e in events:
+            prev = heads.get(e.stream) or self._chain_head(e.stream, e.version)
+            row, heads[e.stream] = encode_chained(e, prev)
+            rows.append(row)
         try:
-            ids = self._recorder.insert_events([encode(e) for e in events])
+            ids = self._recorder.insert_events(rows)
         except IntegrityError as exc:
+            for stream in heads:
+                self._chain.pop(stream, None)
             streams = sorted({f"{e.stream}@{e.version}" for e in events})[:5]
             raise ConcurrencyConflict(f"already recorded: {', '.join(streams)}") from exc
+        for e in events:
+            self._chain[e.stream] = heads[e.stream]
+            self._chain_version[e.stream] = e.version
         return list(ids or [])
+
+    def _chain_head(self, stream: str, version: int) -> str:
+        """The chain hash of the event before ``version`` in ``stream``."""
+        if version == 1:
+            return GENESIS
+        cached = self._chain.get(stream)
+        if cached is not None and self._chain_version.get(stream) == version - 1:
+            return cached
+        rows = self._recorder.select_events(stream, gt=version - 2, lte=version - 1)
+        if not rows:
+            return GENESIS  # a gap: verification will name it
+        return split_chain(rows[0].state)[1] or GENESIS
 
     # reading a stream ------------------------------------------------------------------------
 
@@ -99,6 +124,13 @@ class Tape:
             for r in rows
         ]
 
+    def raw_rows(self, after: int, limit: int) -> list[tuple[int, str, int, str, bytes]]:
+        """Undecoded rows ``(position, stream, version, topic, state)``, for integrity checks."""
+        if self._reader is not None:
+            return self._reader.select(after, limit)
+        rows = self._recorder.select_notifications(after, limit, inclusive_of_start=False)
+        return [(r.id, str(r.originator_id), r.originator_version, r.topic, r.state) for r in rows]
+
     def iter_all(
         self,
         after: int = 0,
@@ -134,3 +166,32 @@ class Tape:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def verify_chain(tape: Tape) -> list[str]:
+    """Recompute every stream's hash chain in tape order; name the first broken link of each."""
+    from store.codec import link
+
+    heads: dict[str, tuple[int, str]] = {}
+    broken: dict[str, str] = {}
+    position = 0
+    while True:
+        rows = tape.raw_rows(position, 10_000)
+        if not rows:
+            break
+        for pos, stream, version, topic, state in rows:
+            position = pos
+            if stream in broken:
+                continue
+            body, stored = split_chain(state)
+            last_version, prev = heads.get(stream, (0, GENESIS))
+            if stored is None:
+                broken[stream] = f"stream {stream} version {version} (position {pos}) has no hash"
+                continue
+            if version != last_version + 1 or link(prev, stream, version, topic, body) != stored:
+                broken[stream] = (
+                    f"stream {stream}: first broken link at version {version} (position {pos})"
+                )
+                continue
+            heads[stream] = (version, stored)
+    return list(broken.values())
