@@ -14,7 +14,6 @@ from projections.performance_inputs import Annualization, EquityCurve
 pd = pytest.importorskip("pandas", reason="pandas is a test-only reference dependency")
 
 MINUTE = 60 * 1_000_000_000
-MARKET = Path("/work/shared/data/market")
 
 
 def pandas_corr(curves: dict[str, EquityCurve], interval_ns: int, min_periods: int) -> pd.DataFrame:
@@ -94,13 +93,11 @@ def test_report_carries_the_matrix_of_strategy_curves() -> None:
     assert report.by_strategy["x"].sharpe is not None
 
 
-def test_real_candles_correlation_matches_pandas() -> None:
+def test_real_candles_correlation_matches_pandas(shared_market_data: Path) -> None:
     pq = pytest.importorskip("pyarrow.parquet")
-    if not MARKET.is_dir():
-        pytest.skip(f"{MARKET} is absent")
     curves = {}
     for name in ("ADA-BTC_5m", "ETH-BTC_5m", "LTC-BTC_5m", "XRP-ETH_1m"):
-        path = MARKET / f"binance_{name}.parquet"
+        path = shared_market_data / f"binance_{name}.parquet"
         if not path.exists():
             pytest.skip(f"{path} is absent")
         table = pq.read_table(path, columns=["ts_ms", "close"])

@@ -27,7 +27,6 @@ pd = pytest.importorskip("pandas", reason="pandas is a test-only reference depen
 qs = pytest.importorskip("quantstats", reason="quantstats is a test-only reference dependency")
 ep = pytest.importorskip("empyrical", reason="empyrical-reloaded is a test-only reference")
 
-MARKET = Path("/work/shared/data/market")
 START_NS = 1_600_000_000 * 1_000_000_000 // NS_PER_DAY * NS_PER_DAY
 STRATEGIES = ["breakout", "mean_rev", "tv_alert"]
 INSTRUMENTS = ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
@@ -253,9 +252,9 @@ def test_exposure_from_snapshots_takes_the_last_snapshot_at_or_before_as_of() ->
         assert_close(report.by_venue[venue].net_exposure, rows["value"].sum())
 
 
-def read_closes(name: str) -> EquityCurve:
+def read_closes(market: Path, name: str) -> EquityCurve:
     pq = pytest.importorskip("pyarrow.parquet")
-    path = MARKET / name
+    path = market / name
     if not path.exists():
         pytest.skip(f"{path} is absent")
     table = pq.read_table(path, columns=["ts_ms", "close"])
@@ -272,17 +271,17 @@ def read_closes(name: str) -> EquityCurve:
         ("binance_XRP-ETH_1m.parquet", 1),
     ],
 )
-def test_return_metrics_match_references_on_real_candles(name: str, minutes: int) -> None:
-    if not MARKET.is_dir():
-        pytest.skip(f"{MARKET} is absent")
-    curve = read_closes(name)
+def test_return_metrics_match_references_on_real_candles(
+    shared_market_data: Path, name: str, minutes: int
+) -> None:
+    curve = read_closes(shared_market_data, name)
     interval = minutes * 60 * 1_000_000_000
     ann = Annualization(interval_ns=interval)
     check_return_metrics(curve, ann)
 
 
-def test_gaps_are_forward_filled_like_pandas_resample() -> None:
-    curve = read_closes("binance_XRP-ETH_1m.parquet")
+def test_gaps_are_forward_filled_like_pandas_resample(shared_market_data: Path) -> None:
+    curve = read_closes(shared_market_data, "binance_XRP-ETH_1m.parquet")
     keep = np.ones(len(curve), dtype=bool)
     keep[100:140] = False
     keep[500:503] = False
