@@ -69,7 +69,7 @@ class PermissionsTooBroad(VenueError):
 
 class PermissionReport(Frozen):
     venue: str
-    can_trade: bool
+    can_trade: bool | None  # None: the venue offers no way to ask
     can_withdraw: bool
     can_transfer: bool
     findings: list[str] = []
@@ -106,7 +106,9 @@ def capturing(cls: type[ccxt.Exchange]) -> type[ccxt.Exchange]:
         body: Any,
         *rest: Any,
     ) -> Any:
-        _LAST_REPLY.set(HttpReply(int(code or 0), dict(headers or {}), body or ""))
+        reply = HttpReply(int(code or 0), dict(headers or {}), body or "")
+        _LAST_REPLY.set(reply)
+        self.tapeline_last_reply = reply  # ccxt loads markets in a task of its own
         return cls.handle_errors(self, code, reason, url, method, headers, body, *rest)
 
     return type(cls.__name__, (cls,), {"handle_errors": handle_errors})
@@ -189,12 +191,16 @@ class CcxtSpotAdapter:
         return str(order.get("clientOrderId") or "")
 
     async def verify_permissions(self) -> PermissionReport:
+        """Least privilege: raise ``PermissionsTooBroad`` for a key that can move funds out."""
         raise NotImplementedError
 
     # -- protocol ----------------------------------------------------------------------------
 
     async def place(self, request: OrderRequest) -> VenueOrder:
-        symbol = await self._symbol(request.instrument)
+        try:
+            symbol = await self._symbol(request.instrument)
+        except CredentialsRejected as refused:  # nothing was sent: a definite refusal
+            raise OrderRefused(refused.reason, refused.code) from None
         self._check_increments(symbol, request)
         params = {**self.order_params(request), **self.client_id_params(request.client_order_id)}
         price = float(request.limit_price) if request.limit_price is not None else None
@@ -218,10 +224,27 @@ class CcxtSpotAdapter:
                 params,
             ),
         )
+        return await self.placed(raw, request)
+
+    async def placed(self, raw: dict[str, Any], request: OrderRequest) -> VenueOrder:
+        """The order as the venue's reply describes it. Venues whose reply carries only the id
+        (Kraken, Coinbase) are asked for the order's state; if that read fails the order is
+        reported as accepted, since the placement itself did succeed."""
+        if raw.get("status") is None and raw.get("id"):
+            symbol = canonical_to_ccxt(request.instrument)
+            try:
+                raw = await self._call(
+                    "place", False, lambda: self._ex.fetch_order(str(raw["id"]), symbol)
+                )
+            except VenueError:
+                raw = {**raw, "status": "open", "amount": float(request.quantity),
+                       "filled": 0.0, "side": request.side.value}  # fmt: skip
         order = self.to_order(raw, request.instrument)
-        if not order.client_order_id:
-            order = order.model_copy(update={"client_order_id": request.client_order_id})
-        return order
+        return order.model_copy(update={"client_order_id": request.client_order_id})
+
+    def credential_codes(self) -> set[str]:
+        """Venue error codes that mean a bad key or signature (when ccxt does not map them)."""
+        return set()
 
     async def cancel(self, client_order_id: str, instrument: str) -> VenueOrder | None:
         """Cancel by client id; the order as it now stands, or None if the venue never had it."""
@@ -258,6 +281,7 @@ class CcxtSpotAdapter:
         return order
 
     async def open_orders(self, instrument: str | None = None) -> list[VenueOrder]:
+        await self._load()
         symbol = await self._symbol(instrument) if instrument else None
         raw = await self._call("open_orders", False, lambda: self._ex.fetch_open_orders(symbol))
         return [self.to_order(o) for o in raw]
@@ -282,6 +306,7 @@ class CcxtSpotAdapter:
         return [None]
 
     async def balances(self) -> dict[str, Decimal]:
+        await self._load()
         raw = await self._call("balances", False, lambda: self._ex.fetch_balance())
         totals = raw.get("total") or {}
         return {k: d for k, v in totals.items() if (d := dec(v)) is not None and d != 0}
@@ -385,12 +410,14 @@ class CcxtSpotAdapter:
 
     async def _call(self, op: str, write: bool, fn: Callable[[], Awaitable[T]]) -> T:
         _LAST_REPLY.set(None)
+        self._ex.tapeline_last_reply = None
         try:
             return await fn()
         except VenueError:
             raise
         except Exception as exc:
-            raise self._translate(op, write, exc, _LAST_REPLY.get()) from None
+            reply = _LAST_REPLY.get() or self._ex.tapeline_last_reply
+            raise self._translate(op, write, exc, reply) from None
 
     def _translate(
         self, op: str, write: bool, exc: Exception, reply: HttpReply | None
@@ -413,6 +440,8 @@ class CcxtSpotAdapter:
             if isinstance(exc.__cause__, aiohttp.ClientError):
                 return self._transient(op, write, type(exc.__cause__).__name__)
             reason, code = self.refusal(exc, reply)
+            if not write and code in self.credential_codes():
+                return CredentialsRejected(f"{self.venue} {op}: {reason}", code)
             if write:
                 return OrderRefused(reason, code)
             return VenueError(f"{self.venue} {op} failed: {reason}")

@@ -1,0 +1,5 @@
+"""Kraken spot through ccxt."""
+
+from venues.kraken.adapter import KrakenAdapter
+
+__all__ = ["KrakenAdapter"]
