@@ -82,10 +82,12 @@ class RefusedRequest(Frozen):
         return signal_stream(self.source)
 
     def to_event(self, meta: EventMeta, version: int) -> SignalRefused:
+        """``SignalRefused.source`` (its payload) shadows the envelope's actor name: it holds the
+        source named in the URL, as the event class defines it."""
         envelope = meta.envelope(self.stream, version, event_id=self.request_id)
+        envelope["source"] = self.source or "?"
         return SignalRefused(
             **envelope,
-            source=self.source,
             code=self.code.value,
             reason=self.reason,
             format=self.format,
