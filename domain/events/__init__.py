@@ -1,5 +1,6 @@
 """Every event type on the tape. Importing this package registers them all by topic."""
 
+from domain.events import venue as _venue  # noqa: F401  (registers the venue events)
 from domain.events.base import Envelope, Event, EventMeta, derive_id, event_class, upcast, upcaster
 from domain.events.market import BarClosed, bar_stream
 from domain.events.orders import (
@@ -24,6 +25,8 @@ from domain.events.signals import SignalReceived, SignalRefused, signal_stream
 from domain.events.system import (
     SYSTEM_STREAM,
     ActorAdded,
+    ActorQuarantined,
+    ActorReconfigured,
     ActorRemoved,
     ConfigApplied,
     ProjectionRecorded,
@@ -33,6 +36,8 @@ from domain.events.system import (
 __all__ = [
     "SYSTEM_STREAM",
     "ActorAdded",
+    "ActorQuarantined",
+    "ActorReconfigured",
     "ActorRemoved",
     "BarClosed",
     "ConfigApplied",
