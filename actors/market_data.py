@@ -15,8 +15,8 @@ from typing import Any
 
 import ray
 
+from actors.settings import MarketDataConfig
 from actors.tape_access import StreamWriter
-from cluster.config import MarketDataConfig
 from domain.bars import Bar, bar_to_event_fields
 from domain.events import BarClosed, bar_stream
 from store import open_tape

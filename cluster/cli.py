@@ -13,6 +13,7 @@ from rich.console import Console
 
 from cluster.config import ConfigError, TapelineConfig, load_config
 from cluster.keys_cli import app as keys_app
+from cluster.ops_cli import actors_app, apply, up
 
 app = typer.Typer(
     name="tapeline",
@@ -111,6 +112,9 @@ def replay(
 
 
 app.add_typer(keys_app, name="keys", help="Manage venue credentials in the encrypted keystore.")
+app.add_typer(actors_app, name="actors")
+app.command()(up)
+app.command()(apply)
 
 
 def main() -> None:  # pragma: no cover

@@ -6,6 +6,7 @@ failure and rebuilds from the tape. Each start is recorded on the tape as ``Acto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -13,12 +14,7 @@ from typing import Any
 
 import ray
 
-from actors.tape_access import StreamWriter
 from cluster.config import RayConfig, TapelineConfig
-from domain.events import SYSTEM_STREAM, ActorAdded
-from store import open_tape
-
-ACTOR_OPTIONS: dict[str, Any] = {"num_cpus": 0, "lifetime": None}
 
 
 def init_ray(cfg: RayConfig, *, dashboard: bool | None = None) -> bool:
@@ -32,6 +28,7 @@ def init_ray(cfg: RayConfig, *, dashboard: bool | None = None) -> bool:
         return False
     with_dashboard = cfg.dashboard if dashboard is None else dashboard
     ray.init(
+        _node_ip_address="127.0.0.1",
         num_cpus=cfg.num_cpus or os.cpu_count() or 2,
         object_store_memory=cfg.object_store_mb * 1024 * 1024,
         include_dashboard=with_dashboard,
@@ -52,6 +49,7 @@ class System:
     risks: dict[str, Any] = field(default_factory=dict)
     gateways: dict[str, Any] = field(default_factory=dict)
     projector: Any = None
+    registry: Any = None
 
     def handles(self) -> dict[str, Any]:
         out: dict[str, Any] = {"market_data": self.market_data, "projector": self.projector}
@@ -61,62 +59,32 @@ class System:
         return out
 
 
-def _record_added(tape_url: str, names: list[tuple[str, str]]) -> None:
-    tape = open_tape(tape_url)
-    try:
-        writer = StreamWriter(tape, "cluster")
-        head = writer.head(SYSTEM_STREAM)
-        events = [
-            ActorAdded(**writer.meta().envelope(SYSTEM_STREAM, head + i + 1), name=n, kind=k)
-            for i, (n, k) in enumerate(names)
-        ]
-        writer.append(events)
-    finally:
-        tape.close()
-
-
 def start_system(cfg: TapelineConfig) -> System:
-    from actors.gateway import GatewayActor
-    from actors.market_data import MarketDataActor
-    from actors.projector import ProjectorActor
-    from actors.risk import RiskActor
-    from actors.strategy import StrategyActor
+    """Start the registry and let it bring up everything the configuration describes."""
+    from cluster.registry import RegistryActor
 
     ns = cfg.ray.namespace
-    url = cfg.tape.url
-    system = System(cfg)
-    venues = [v.name for v in cfg.venues]
-    for v in cfg.venues:
-        system.gateways[v.name] = GatewayActor.options(
-            name=f"gateway.{v.name}", namespace=ns, **ACTOR_OPTIONS
-        ).remote(v.model_dump(mode="json"), url)
-    for r in cfg.risk:
-        sources = [s.name for s in cfg.strategies if s.risk == r.name]
-        system.risks[r.name] = RiskActor.options(
-            name=f"risk.{r.name}", namespace=ns, **ACTOR_OPTIONS
-        ).remote(r.name, r.config, url, venues, cfg.default_venue, sources, ns)
-    for s in cfg.strategies:
-        system.strategies[s.name] = StrategyActor.options(
-            name=f"strategy.{s.name}", namespace=ns, **ACTOR_OPTIONS
-        ).remote(s.name, s.cls, s.params, s.instruments, url, f"risk.{s.risk}", ns)
-    system.projector = ProjectorActor.options(
-        name="projector", namespace=ns, **ACTOR_OPTIONS
-    ).remote(url, str(cfg.projections.starting_cash), cfg.projections.poll_interval_s)
-    system.market_data = MarketDataActor.options(
-        name="market_data", namespace=ns, **ACTOR_OPTIONS
-    ).remote(cfg.market_data.model_dump(mode="json"), url)
-    subs = [
-        system.market_data.subscribe.remote(f"gateway.{k}", h) for k, h in system.gateways.items()
-    ]
-    subs += [
-        system.market_data.subscribe.remote(f"strategy.{k}", h)
-        for k, h in system.strategies.items()
-    ]
-    ray.get(subs)
-    ray.get([h.recover.remote() for h in system.risks.values()])
-    ray.get(system.projector.start.remote())
-    kinds = [(name, name.split(".")[0]) for name in system.handles()]
-    _record_added(url, kinds)
+    registry = RegistryActor.options(
+        name="registry", namespace=ns, num_cpus=0, lifetime="detached", get_if_exists=True
+    ).remote(cfg.tape.url, ns)
+    ray.get(registry.apply.remote(cfg.model_dump(mode="json", by_alias=True)))
+    ray.get(registry.start_supervision.remote())
+    return attach(cfg, registry)
+
+
+def attach(cfg: TapelineConfig, registry: Any = None) -> System:
+    """Handles to the running actors of a configuration (for the CLI and tests)."""
+    ns = cfg.ray.namespace
+    system = System(cfg, registry=registry or ray.get_actor("registry", namespace=ns))
+
+    def get(name: str) -> Any:
+        return ray.get_actor(name, namespace=ns)
+
+    system.market_data = get("market_data")
+    system.projector = get("projector")
+    system.gateways = {v.name: get(f"gateway.{v.name}") for v in cfg.venues}
+    system.risks = {r.name: get(f"risk.{r.name}") for r in cfg.risk}
+    system.strategies = {s.name: get(f"strategy.{s.name}") for s in cfg.strategies}
     return system
 
 
@@ -131,6 +99,12 @@ def wait_caught_up(system: System, timeout_s: float = 60.0) -> int:
 
 
 def stop_system(system: System) -> None:
-    for handle in system.handles().values():
-        if handle is not None:
-            ray.kill(handle, no_restart=True)
+    """Kill the registry and every actor it knows (they are detached: nothing else will)."""
+    names = set(system.handles())
+    if system.registry is not None:
+        with contextlib.suppress(Exception):
+            names |= {row["name"] for row in ray.get(system.registry.list.remote(), timeout=10)}
+        ray.kill(system.registry, no_restart=True)
+    for name in names:
+        with contextlib.suppress(ValueError):
+            ray.kill(ray.get_actor(name, namespace=system.cfg.ray.namespace), no_restart=True)

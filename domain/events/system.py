@@ -38,3 +38,18 @@ class ProjectionRecorded(Event):
     through_position: int = Field(ge=0)
     digest: str
     state: dict[str, Any]
+
+
+class ActorQuarantined(Event):
+    """An actor that kept crashing was stopped instead of being restarted again."""
+
+    name: str
+    restarts: int
+    window_s: float
+
+
+class ActorReconfigured(Event):
+    """An actor's parameters changed in place (no restart), e.g. a risk profile's limits."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
