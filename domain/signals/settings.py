@@ -51,7 +51,7 @@ class SourceSettings(Frozen):
         default=30.0, ge=0, allow_inf_nan=False, description="tolerated clock skew ahead"
     )
     dedupe_window_s: float = Field(
-        default=300.0, ge=0, allow_inf_nan=False, description="same body within this is a dup"
+        default=60.0, ge=0, allow_inf_nan=False, description="same body within this is a dup"
     )
     alert_id_ttl_s: float = Field(
         default=86_400.0, ge=0, allow_inf_nan=False, description="how long alert ids are kept"

@@ -5,7 +5,7 @@ The position size after the order (``{{strategy.position_size}}``, signed) becom
 again and does no harm. Without a position size the order itself is used: ``buy`` enters long,
 ``sell`` enters short, with ``{{strategy.order.contracts}}`` as quantity. ``{{strategy.order.id}}``
 is an order *name* ("Long") that repeats across trades, so it only makes an alert id together
-with ``{{timenow}}``.
+with the ticker and ``{{timenow}}``.
 """
 
 from __future__ import annotations
@@ -197,7 +197,8 @@ def _alert_id(fields: dict[str, Any], time_text: str | None) -> str | None:
     if "alert_id" in fields:
         return to_text(fields["alert_id"], "alert_id")
     if "order_id" in fields and time_text:
-        return f"{to_text(fields['order_id'], 'order_id', 100)}@{time_text[:60]}"
+        ticker = to_text(fields["ticker"], "ticker", 80)
+        return f"{ticker}:{to_text(fields['order_id'], 'order_id', 80)}@{time_text[:30]}"
     return None
 
 

@@ -65,7 +65,7 @@ def test_long_entry_is_a_target_position(settings) -> None:
     assert signal.instrument == "BTC-USDT-PERP"
     assert signal.price_hint == Decimal("64213.7")
     assert signal.ts_ns == NOW_NS
-    assert signal.alert_id == f"Long@{NOW_ISO}"
+    assert signal.alert_id == f"BTCUSDT.P:Long@{NOW_ISO}"
     assert signal.source == "tv"
 
 
