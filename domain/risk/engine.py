@@ -17,13 +17,12 @@ Intents, with ``expected`` the position once every pending order fills:
 
 from __future__ import annotations
 
-import hashlib
 from decimal import ROUND_DOWN, Decimal
-from uuid import UUID
 
 from domain.events import EventMeta, OrderIntentApproved, OrderIntentRejected, SignalReceived
-from domain.events.base import TAPE_NAMESPACE
 from domain.risk.config import InstrumentLimits, RiskConfig, TradingState
+from domain.risk.fastbuild import client_order_id, trusted
+from domain.risk.fastbuild import envelope as build_envelope
 from domain.risk.rules import Breach, Proposal, Rule, rules_for
 from domain.risk.rules import decimal_str as _str
 from domain.risk.sizing import entry_quantity, round_price, round_to_step
@@ -65,19 +64,6 @@ def _compiled(config: RiskConfig) -> _Compiled:
 def compiled_rules(config: RiskConfig) -> tuple[Rule, ...]:
     """The rule objects checked for ``config``, built once per config object."""
     return _compiled(config).rules
-
-
-_NAMESPACE_BYTES = TAPE_NAMESPACE.bytes
-
-
-def client_order_id(approval_event_id: UUID) -> str:
-    """``derive_id("coid", approval_event_id).hex``, without building UUID objects."""
-    digest = bytearray(
-        hashlib.sha1(_NAMESPACE_BYTES + f"coid/{approval_event_id}".encode()).digest()[:16]
-    )
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return digest.hex()
 
 
 def _reference_price(signal: Signal, pos: Position | None) -> Decimal | None:
@@ -134,7 +120,7 @@ def decide(
 ) -> OrderIntentApproved | OrderIntentRejected:
     """Size the signal and check every rule; the first breach rejects it."""
     signal = signal_event.signal
-    envelope = meta.envelope(stream, version)
+    envelope = build_envelope(meta, stream, version)
 
     def reject(breach: Breach) -> OrderIntentRejected:
         return OrderIntentRejected(
@@ -210,31 +196,35 @@ def decide(
     stop_price = round_price(order.stop_price, tick, None) if order.stop_price else None
     stop_loss = round_price(signal.stop_loss, tick, None) if signal.stop_loss else None
     take_profit = round_price(signal.take_profit, tick, None) if signal.take_profit else None
-    if limit_price is not None and limit_price <= 0:
-        return reject(
-            Breach(
-                "tick_size",
-                _str(tick),
-                _str(order.limit_price or ZERO),
-                "limit price below one tick",
-            )
-        )
-    return OrderIntentApproved(
+    if not (limit_price is stop_price is stop_loss is take_profit is None):
+        for name, rounded, given in (
+            ("limit price", limit_price, order.limit_price),
+            ("stop price", stop_price, order.stop_price),
+            ("stop loss", stop_loss, signal.stop_loss),
+            ("take profit", take_profit, signal.take_profit),
+        ):
+            if rounded is not None and rounded <= 0:
+                return reject(
+                    Breach("tick_size", _str(tick), _str(given or ZERO), f"{name} below one tick")
+                )
+    # Every value is validated input or checked above, so the approval skips re-validation.
+    fields = {
         **envelope,
-        signal_event_id=signal_event.event_id,
-        strategy=signal.source,
-        client_order_id=client_order_id(envelope["event_id"]),
-        instrument=instrument,
-        side=side,
-        quantity=quantity,
-        order_type=order.type,
-        limit_price=limit_price,
-        stop_price=stop_price,
-        time_in_force=order.time_in_force,
-        reduce_only=reduce_only,
-        post_only=order.post_only,
-        venue=signal.venue,
-        reference_price=price,
-        stop_loss=stop_loss,
-        take_profit=take_profit,
-    )
+        "signal_event_id": signal_event.event_id,
+        "strategy": signal.source,
+        "client_order_id": client_order_id(envelope["event_id"]),
+        "instrument": instrument,
+        "side": side,
+        "quantity": quantity,
+        "order_type": order.type,
+        "limit_price": limit_price,
+        "stop_price": stop_price,
+        "time_in_force": order.time_in_force,
+        "reduce_only": reduce_only,
+        "post_only": order.post_only,
+        "venue": signal.venue,
+        "reference_price": price,
+        "stop_loss": stop_loss,
+        "take_profit": take_profit,
+    }
+    return trusted(OrderIntentApproved, fields)
