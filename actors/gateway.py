@@ -253,6 +253,19 @@ class GatewayActor:
             self.last_bar_ts[bar.instrument] = bar.open_ts_ns
         return n
 
+    async def cancel(self, client_order_id: str, reason: str = "requested") -> str:
+        """Cancel an open order at the venue, then record ``OrderCanceled``; returns its status."""
+        order = self.orders.get(client_order_id)
+        if order is None or not order.status.is_open:
+            return order.status.value if order is not None else "unknown"
+        found = await self.adapter.cancel(client_order_id, order.instrument)
+        if found is None or found.status is VenueOrderStatus.CANCELED:
+            event = self._next(
+                order, OrderCanceled, None, client_order_id=client_order_id, reason=reason
+            )
+            self._record([event])
+        return self.orders[client_order_id].status.value
+
     async def open_orders(self) -> list[dict[str, Any]]:
         return [
             {
