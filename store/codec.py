@@ -30,6 +30,7 @@ from domain.events.base import Event, event_class, upcast
 
 _ROW_FIELDS = {"stream", "version"}
 _new = object.__new__
+_loads = orjson.loads
 _setattr = object.__setattr__
 Converter = Callable[[Any], Any]
 
@@ -81,11 +82,15 @@ def decode(topic: str, stream: str, version: int, state: bytes) -> Event:
     return event_class(topic).model_validate(upcast(topic, data))
 
 
+_UUID = uuid.UUID
+_UNKNOWN = uuid.SafeUUID.unknown
+
+
 def _fast_uuid(value: str) -> uuid.UUID:
     """``uuid.UUID(value)`` without its pure-Python parsing (the hot spot of a replay)."""
-    obj = _new(uuid.UUID)
+    obj = _new(_UUID)
     _setattr(obj, "int", int(value.replace("-", ""), 16))
-    _setattr(obj, "is_safe", uuid.SafeUUID.unknown)
+    _setattr(obj, "is_safe", _UNKNOWN)
     return obj
 
 
@@ -118,12 +123,13 @@ def _converter_for(annotation: Any) -> Converter | None:
 class _Plan:
     """Per event class: which fields need converting from their JSON form."""
 
-    __slots__ = ("cls", "converters", "fields_set", "names", "version")
+    __slots__ = ("cls", "converters", "fields_set", "names", "size", "version")
 
     def __init__(self, cls: type[Event]) -> None:
         self.cls = cls
         self.version = cls.SCHEMA_VERSION
         self.names = frozenset(cls.model_fields) - _ROW_FIELDS
+        self.size = len(self.names)
         self.fields_set = set(cls.model_fields)
         self.converters: tuple[tuple[str, Converter], ...] = tuple(
             (name, conv)
@@ -139,9 +145,9 @@ def decode_trusted(topic: str, stream: str, version: int, state: bytes) -> Event
     plan = _PLANS.get(topic)
     if plan is None:
         plan = _PLANS[topic] = _Plan(event_class(topic))
-    fields = orjson.loads(state)
+    fields = _loads(state)
     fields.pop("_h", None)
-    if fields.get("schema_version") != plan.version or fields.keys() != plan.names:
+    if fields.get("schema_version") != plan.version or len(fields) != plan.size:
         return decode(topic, stream, version, state)  # older shape: upcast and validate
     for name, conv in plan.converters:
         value = fields[name]
