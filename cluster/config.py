@@ -57,6 +57,17 @@ class ProjectionConfig(Section):
     poll_interval_s: float = 0.05
 
 
+class IngressConfig(Section):
+    """The webhook ingress (TradingView and other HTTP senders)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535, description="0 picks a free port")
+    risk: str = "main"
+    settings: dict[str, Any] = Field(
+        default_factory=lambda: {"sources": {}}, description="ingress.settings.IngressSettings"
+    )
+
+
 class TapelineConfig(Section):
     tape: TapeConfig = TapeConfig()
     ray: RayConfig = RayConfig()
@@ -68,6 +79,7 @@ class TapelineConfig(Section):
     venues: list[VenueConfig] = Field(default_factory=lambda: [VenueConfig(name="paper")])
     default_venue: str = "paper"
     projections: ProjectionConfig = ProjectionConfig()
+    ingress: IngressConfig | None = None
 
     @model_validator(mode="after")
     def _references(self) -> TapelineConfig:
@@ -75,6 +87,8 @@ class TapelineConfig(Section):
         if self.default_venue not in venues:
             raise ValueError(f"default_venue {self.default_venue!r} is not in venues {venues}")
         profiles = {r.name for r in self.risk}
+        if self.ingress is not None and self.ingress.risk not in profiles:
+            raise ValueError(f"ingress uses risk profile {self.ingress.risk!r}: not defined")
         for s in self.strategies:
             if s.risk not in profiles:
                 raise ValueError(f"strategy {s.name!r} uses risk profile {s.risk!r}: not defined")

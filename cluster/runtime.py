@@ -50,12 +50,15 @@ class System:
     gateways: dict[str, Any] = field(default_factory=dict)
     projector: Any = None
     registry: Any = None
+    ingress: Any = None
 
     def handles(self) -> dict[str, Any]:
         out: dict[str, Any] = {"market_data": self.market_data, "projector": self.projector}
         out.update({f"strategy.{k}": v for k, v in self.strategies.items()})
         out.update({f"risk.{k}": v for k, v in self.risks.items()})
         out.update({f"gateway.{k}": v for k, v in self.gateways.items()})
+        if self.ingress is not None:
+            out["ingress"] = self.ingress
         return out
 
 
@@ -85,6 +88,8 @@ def attach(cfg: TapelineConfig, registry: Any = None) -> System:
     system.gateways = {v.name: get(f"gateway.{v.name}") for v in cfg.venues}
     system.risks = {r.name: get(f"risk.{r.name}") for r in cfg.risk}
     system.strategies = {s.name: get(f"strategy.{s.name}") for s in cfg.strategies}
+    if cfg.ingress is not None:
+        system.ingress = get("ingress")
     return system
 
 

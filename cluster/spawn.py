@@ -51,4 +51,8 @@ def spawn(spec: ActorSpec, tape_url: str, namespace: str) -> Any:
         from actors.market_data import MarketDataActor
 
         return MarketDataActor.options(**opts).remote(p, tape_url)
+    if spec.kind == "ingress":
+        from actors.ingress import IngressActor
+
+        return IngressActor.options(**opts).remote(p, tape_url, namespace)
     raise ValueError(f"no actor kind {spec.kind!r}")

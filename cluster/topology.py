@@ -36,7 +36,7 @@ class ActorSpec(BaseModel):
 
 
 def actor_name(kind: str, name: str | None) -> str:
-    if kind in ("market_data", "projector"):
+    if kind in ("market_data", "projector", "ingress"):
         return kind
     if not name:
         raise ValueError(f"an actor of kind {kind!r} needs a name")
@@ -60,7 +60,10 @@ def desired(cfg: TapelineConfig) -> dict[str, ActorSpec]:
                     "config": r.config,
                     "venues": venues,
                     "default_venue": cfg.default_venue,
-                    "sources": sorted(s.name for s in cfg.strategies if s.risk == r.name),
+                    "sources": sorted(
+                        [s.name for s in cfg.strategies if s.risk == r.name]
+                        + _ingress_sources(cfg, r.name)
+                    ),
                 },
             )
         )
@@ -93,6 +96,12 @@ def desired(cfg: TapelineConfig) -> dict[str, ActorSpec]:
         )
     )
     return {s.name: s for s in specs}
+
+
+def _ingress_sources(cfg: TapelineConfig, profile: str) -> list[str]:
+    if cfg.ingress is None or cfg.ingress.risk != profile:
+        return []
+    return sorted(cfg.ingress.settings.get("sources", {}))
 
 
 class Change(BaseModel):
