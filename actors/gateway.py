@@ -1,16 +1,25 @@
-"""Venue gateway actor: one per venue account; the only place orders leave the system.
+"""Venue gateway: one per venue account; the only place orders leave the system.
+
+``Gateway`` is the plain, testable logic; ``GatewayActor`` is the Ray shell around it.
 
 For each approved intent it first records ``OrderSubmitted`` as version 1 of the order's own
 stream (``order.<client_order_id>``), and only then calls the venue. A second submission of the
-same intent (a retry, a restarted risk manager, a restarted gateway) collides on that version and
-never becomes a second order. On (re)start it folds every order of its venue from the tape and
-hands the open ones back to the adapter, so nothing it was tracking is lost.
+same intent collides on that version and never becomes a second order. When the venue's answer
+is lost (timeout, 5xx, dropped connection) it records ``OrderStatusUnknown``, looks the order up
+by client id, and sends it again with the same id only when the venue definitely does not know
+it. At start, after a reconnect and after the circuit breaker closes, it reconciles the tape with
+the venue (``domain.execution.reconcile``). Every request goes through ``venues.guard`` (circuit
+breaker, shared rate limits, retried reads).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+import random
+import time
 from typing import Any
 
 import ray
@@ -29,16 +38,34 @@ from domain.events import (
     OrderSubmitted,
     order_stream,
 )
-from domain.orders import Order, OrderStateError
-from store import ConcurrencyConflict, open_tape
+from domain.events.venue import (
+    CircuitClosed,
+    CircuitHalfOpened,
+    CircuitOpened,
+    PositionDiscrepancy,
+    VenueKeyRefused,
+    venue_stream,
+)
+from domain.execution.backoff import BackoffPolicy
+from domain.execution.circuit import Circuit, CircuitPolicy, CircuitState, Transition
+from domain.execution.outcome import Resolution, after_lookup
+from domain.execution.reconcile import reconcile
+from domain.orders import Order, OrderStateError, OrderStatus
+from domain.values import OrderType
+from store import ConcurrencyConflict, Tape, open_tape
 from venues.base import (
     OrderRefused,
     OrderRequest,
     OutcomeUnknown,
+    RateLimited,
+    VenueError,
     VenueFill,
     VenueOrderStatus,
 )
-from venues.registry import build_adapter
+from venues.guard import CircuitOpenError, GuardedVenue
+from venues.ratelimit import Priority, shared_limiter
+from venues.registry import BuiltVenue, build_venue, setting
+from venues.snapshot import order_report, take_snapshot
 
 log = logging.getLogger("tapeline.gateway")
 
@@ -51,6 +78,13 @@ ORDER_TOPICS = (
     "OrderExpired",
     "OrderStatusUnknown",
 )
+VENUE_TOPICS = ("CircuitOpened", "CircuitHalfOpened", "CircuitClosed", "PositionDiscrepancy")
+RECONCILED = "reconciled:"
+_CIRCUIT_EVENTS = {
+    CircuitState.OPEN: CircuitOpened,
+    CircuitState.HALF_OPEN: CircuitHalfOpened,
+    CircuitState.CLOSED: CircuitClosed,
+}
 
 
 def request_for(order: Order) -> OrderRequest:
@@ -68,21 +102,68 @@ def request_for(order: Order) -> OrderRequest:
     )
 
 
-@ray.remote(max_restarts=-1, max_task_retries=-1)
-class GatewayActor:
-    def __init__(self, venue_cfg: dict[str, Any], tape_url: str) -> None:
+class Gateway:
+    """One venue account's order flow, rebuilt from the tape. Async methods run on one loop."""
+
+    def __init__(self, venue_cfg: dict[str, Any], tape: Tape, built: BuiltVenue | None = None):
+        self.cfg = venue_cfg
         self.venue = str(venue_cfg["name"])
-        self.tape = open_tape(tape_url)
-        self.writer = StreamWriter(self.tape, f"gateway.{self.venue}")
-        self.adapter = build_adapter(venue_cfg)
+        self.kind = str(venue_cfg.get("kind", "paper"))
+        self.tape = tape
+        self.writer = StreamWriter(tape, f"gateway.{self.venue}")
+        built = built or build_venue(venue_cfg)
+        self.adapter: Any = built.adapter
+        self.live = not hasattr(self.adapter, "on_bar")
         self.orders: dict[str, Order] = {}
+        self.submitted_ns: dict[str, int] = {}
         self.last_bar_ts: dict[str, int] = {}
+        self.last_fill_ns = 0
+        self.discrepancies: dict[str, tuple[Any, Any]] = {}
         self.anomalies: list[str] = []
+        self.refused: list[str] | None = None
+        self.needs_reconcile: str | None = "start" if self.live else None
+        self.resend_window_ns = int(float(self._s("resend_window_s", 300)) * 1e9)
+        self.place_attempts = int(self._s("place_attempts", 5))
+        self._inflight: dict[str, asyncio.Task[str]] = {}
+        circuit = Circuit(
+            policy=CircuitPolicy(
+                failure_threshold=int(self._s("circuit_failures", 5)),
+                open_for_ns=int(float(self._s("circuit_open_s", 5)) * 1e9),
+            )
+        )
+        backoff = BackoffPolicy(
+            base_s=float(self._s("backoff_base_s", 0.05)),
+            cap_s=float(self._s("backoff_cap_s", 2.0)),
+            max_attempts=int(self._s("read_attempts", 5)),
+        )
+        limiter = None
+        if built.limits is not None and built.key_id is not None:
+            headroom = float(self._s("rate_headroom", 0.9))
+            limiter = shared_limiter(built.key_id, built.limits, headroom=headroom)
+        seed = self._s("seed")
+        self.guard = GuardedVenue(
+            self.venue,
+            circuit=circuit,
+            limiter=limiter,
+            backoff=backoff,
+            on_transition=self._on_transition,
+            rng=random.Random(seed) if seed is not None else None,
+        )
         self._rebuild()
+
+    def _s(self, name: str, default: Any = None) -> Any:
+        return setting(self.cfg, name, default)
 
     # rebuilding from the tape ------------------------------------------------------------------
 
     def _apply(self, event: Event) -> None:
+        if event.stream == venue_stream(self.venue):
+            if isinstance(event, PositionDiscrepancy):
+                pair = (event.tape_quantity, event.venue_quantity)
+                self.discrepancies[event.instrument] = pair
+            else:
+                self.guard.circuit = self.guard.circuit.apply(event)
+            return
         coid = getattr(event, "client_order_id", None)
         if coid is None:
             return
@@ -91,6 +172,7 @@ class GatewayActor:
             if not isinstance(event, OrderSubmitted) or event.venue != self.venue:
                 return
             order = Order(client_order_id=coid)
+            self.submitted_ns[coid] = event.ts_ns
         try:
             self.orders[coid] = order.apply(event)
         except OrderStateError as exc:
@@ -98,9 +180,11 @@ class GatewayActor:
         if isinstance(event, OrderFilled):
             prev = self.last_bar_ts.get(event.instrument, -1)
             self.last_bar_ts[event.instrument] = max(prev, event.fill_ts_ns)
+            if not event.fill_id.startswith(RECONCILED):
+                self.last_fill_ns = max(self.last_fill_ns, event.fill_ts_ns)
 
     def _rebuild(self) -> None:
-        for rec in self.tape.iter_all(topics=ORDER_TOPICS):
+        for rec in self.tape.iter_all(topics=ORDER_TOPICS + VENUE_TOPICS):
             self._apply(rec.event)
         restore = getattr(self.adapter, "restore", None)
         if restore is not None:
@@ -112,24 +196,83 @@ class GatewayActor:
                 ]
             )
 
-    # orders --------------------------------------------------------------------------------------
-
-    def _next(self, order: Order, cls: type[Event], cause: Event | None, **fields: Any) -> Event:
-        stream = order_stream(order.client_order_id)
-        meta = self.writer.meta(cause)
-        return cls(**meta.envelope(stream, order.version + 1), **fields)
-
-    def _record(self, events: list[Event]) -> None:
-        if events:
+    def _record(self, events: list[Event]) -> bool:
+        """Append and fold; on a version conflict re-read the streams and report False."""
+        if not events:
+            return True
+        try:
             self.writer.append(events)
-            for event in events:
-                self._apply(event)
+        except ConcurrencyConflict:
+            for stream in {e.stream for e in events}:
+                for event in self.tape.read_stream(stream):
+                    if event.version > getattr(self._current(event), "version", 0):
+                        self._apply(event)
+            self.anomalies.append("concurrent writer on " + ", ".join({e.stream for e in events}))
+            return False
+        for event in events:
+            self._apply(event)
+        return True
+
+    def _current(self, event: Event) -> Order | None:
+        return self.orders.get(getattr(event, "client_order_id", ""))
+
+    def _next(self, coid: str, cls: type[Event], cause: Event | None, **fields: Any) -> Event:
+        order = self.orders[coid]
+        meta = self.writer.meta(cause)
+        envelope = meta.envelope(order_stream(coid), order.version + 1)
+        return cls(**envelope, client_order_id=coid, **fields)
+
+    def _on_transition(self, change: Transition) -> None:
+        stream = venue_stream(self.venue)
+        cls = _CIRCUIT_EVENTS[change.to]
+        fields: dict[str, Any] = {"venue": self.venue}
+        if cls is CircuitOpened:
+            fields |= {
+                "reason": change.reason,
+                "failures": change.failures,
+                "retry_at_ns": change.retry_at_ns,
+            }
+        event = cls(
+            **self.writer.meta().envelope(stream, self.writer.next_version(stream)), **fields
+        )
+        with contextlib.suppress(ConcurrencyConflict):
+            self.writer.append([event])
+        log.warning("gateway.circuit", extra={"venue": self.venue, "state": change.to.value})
+        if change.to is CircuitState.CLOSED:
+            self.needs_reconcile = "circuit_closed"
+
+    # start -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the key's permissions, then reconcile with the venue (live venues only)."""
+        if not self.live:
+            return
+        verify = getattr(self.adapter, "verify_permissions", None)
+        if verify is not None:
+            try:
+                await self.guard.read("permissions", verify)
+            except VenueError as exc:
+                findings = list(getattr(exc, "findings", []) or [type(exc).__name__])
+                if not _is_permission_refusal(exc):
+                    raise
+                self.refused = findings
+                stream = venue_stream(self.venue)
+                meta = self.writer.meta().envelope(stream, self.writer.next_version(stream))
+                self._record([VenueKeyRefused(**meta, venue=self.venue, findings=findings)])
+                log.error("gateway.key_refused", extra={"venue": self.venue, "findings": findings})
+                return
+        with contextlib.suppress(VenueError):
+            await self.reconcile(self.needs_reconcile or "start")
+
+    # orders --------------------------------------------------------------------------------------
 
     async def submit(self, intent: OrderIntentApproved) -> str:
         """Place the order an approval authorises, at most once. Returns the order's status."""
         coid = intent.client_order_id
         existing = self.orders.get(coid)
         if existing is not None:
+            if self._unresolved(existing):
+                return await self._tracked(coid, self._resolve)
             return existing.status.value
         stream = order_stream(coid)
         submitted = OrderSubmitted(
@@ -148,44 +291,171 @@ class GatewayActor:
             reduce_only=intent.reduce_only,
             post_only=intent.post_only,
         )
-        try:
-            self._record([submitted])  # durable before the venue hears of it
-        except ConcurrencyConflict:
-            for event in self.tape.read_stream(stream):
-                self._apply(event)
+        if not self._record([submitted]):  # durable before the venue hears of it
             return self.orders[coid].status.value if coid in self.orders else "unknown"
+        if self.refused is not None:
+            reason = "gateway refuses to trade: the key can withdraw or transfer"
+            self._record([self._next(coid, OrderRejected, submitted, reason=reason)])
+            return self.orders[coid].status.value
+        return await self._tracked(coid, self._place)
+
+    def _unresolved(self, order: Order) -> bool:
+        return self.live and order.status is OrderStatus.SUBMITTED and not order.venue_order_id
+
+    async def _tracked(self, coid: str, step: Any) -> str:
+        """One task per order at a time: a concurrent second call waits for the first."""
+        task = self._inflight.get(coid)
+        if task is None:
+            task = asyncio.ensure_future(step(coid))
+            self._inflight[coid] = task
+            task.add_done_callback(lambda _: self._inflight.pop(coid, None))
+        return await asyncio.shield(task)
+
+    async def _place(self, coid: str, resends: int = 0) -> str:
+        order = self.orders[coid]
+        request = request_for(order)
+        op = "place_market" if order.order_type is OrderType.MARKET else "place"
+        priority = Priority.REDUCE if order.reduce_only else Priority.ENTRY
+        for attempt in range(self.place_attempts):
+            try:
+                placed = await self.guard.write(
+                    op,
+                    lambda: self.adapter.place(request),
+                    priority=priority,
+                    instrument=order.instrument,
+                )
+            except RateLimited as exc:  # definitely not placed: wait, then send again
+                wait = exc.retry_after_s if exc.retry_after_s is not None else 1.0
+                if attempt + 1 < self.place_attempts:
+                    await asyncio.sleep(wait)
+                continue
+            except CircuitOpenError:
+                return self._reject(coid, "venue circuit open: order not sent")
+            except OrderRefused as exc:
+                return self._reject(coid, exc.reason)
+            except (OutcomeUnknown, VenueError) as exc:
+                event = self._next(coid, OrderStatusUnknown, None, reason=str(exc)[:300])
+                self._record([event])
+                return await self._resolve(coid, resends)
+            self._accepted(coid, placed.venue_order_id)
+            if placed.status is not VenueOrderStatus.OPEN or placed.filled_quantity > 0:
+                self.needs_reconcile = self.needs_reconcile or "order_done"
+            return self.orders[coid].status.value
+        return self._reject(coid, "rate limited by the venue: order not sent")
+
+    def _reject(self, coid: str, reason: str) -> str:
+        self._record([self._next(coid, OrderRejected, None, reason=reason[:300])])
+        return self.orders[coid].status.value
+
+    def _accepted(self, coid: str, venue_order_id: str) -> None:
+        if self.orders[coid].status is OrderStatus.SUBMITTED:
+            event = self._next(coid, OrderAccepted, None, venue_order_id=venue_order_id)
+            self._record([event])
+
+    async def _resolve(self, coid: str, resends: int = 0) -> str:
+        """After an unknown outcome: ask the venue (reads retried), resend only if it lacks it."""
         order = self.orders[coid]
         try:
-            placed = await self.adapter.place(request_for(order))
-        except OrderRefused as exc:
-            self._record(
-                [
-                    self._next(
-                        order, OrderRejected, submitted, client_order_id=coid, reason=exc.reason
-                    )
-                ]
+            found = await self.guard.read(
+                "lookup",
+                lambda: self.adapter.order_by_client_id(coid, order.instrument),
+                priority=Priority.LOOKUP,
+                instrument=order.instrument,
             )
-        except OutcomeUnknown as exc:
-            self._record(
-                [
-                    self._next(
-                        order, OrderStatusUnknown, submitted, client_order_id=coid, reason=str(exc)
-                    )
-                ]
-            )
-        else:
-            self._record(
-                [
-                    self._next(
-                        order,
-                        OrderAccepted,
-                        submitted,
-                        client_order_id=coid,
-                        venue_order_id=placed.venue_order_id,
-                    )
-                ]
-            )
+        except VenueError:
+            self.needs_reconcile = self.needs_reconcile or "unresolved"
+            return self.orders[coid].status.value  # still unknown: reconciliation finishes it
+        decision = after_lookup(
+            order_report(found) if found is not None else None,
+            submitted_ns=self.submitted_ns.get(coid, 0),
+            now_ns=time.time_ns(),
+            resend_window_ns=self.resend_window_ns,
+        )
+        if decision.resolution is Resolution.PLACED and decision.report is not None:
+            self._accepted(coid, decision.report.venue_order_id)
+            if decision.report.status.value != "open" or decision.report.filled_quantity:
+                self.needs_reconcile = self.needs_reconcile or "order_done"
+        elif decision.resolution is Resolution.RESEND and resends < 3:
+            return await self._place(coid, resends + 1)
+        elif decision.resolution is not Resolution.RESEND:
+            return self._reject(coid, decision.reason)
         return self.orders[coid].status.value
+
+    async def cancel(self, client_order_id: str) -> str:
+        """Cancel ahead of new entries; the outcome comes back through reconciliation."""
+        order = self.orders.get(client_order_id)
+        if order is None or not order.status.is_open:
+            return order.status.value if order else "unknown"
+        try:
+            await self.guard.write(
+                "cancel",
+                lambda: self.adapter.cancel(client_order_id, order.instrument),
+                priority=Priority.CANCEL,
+                instrument=order.instrument,
+            )
+        except VenueError as exc:
+            log.warning("gateway.cancel_failed", extra={"venue": self.venue, "error": str(exc)})
+        await self.reconcile("cancel")
+        return self.orders[client_order_id].status.value
+
+    # reconciliation ------------------------------------------------------------------------------
+
+    async def reconcile(self, trigger: str = "requested") -> int:
+        """Make the tape agree with the venue; returns how many corrections were recorded."""
+        if not self.live:
+            return 0
+        self.needs_reconcile = None
+        self.guard.recovered = False
+        lookback = int(float(self._s("reconcile_lookback_s", 3600)) * 1e9)
+        open_since = [
+            self.submitted_ns.get(c, 0) for c, o in self.orders.items() if o.status.is_open
+        ]
+        anchor = self.last_fill_ns or min(open_since, default=time.time_ns() - lookback)
+        since = max(0, anchor - 60_000_000_000)
+        try:
+            snapshot = await take_snapshot(
+                self.kind,
+                self.adapter,
+                self.guard,
+                self.orders,
+                fills_since_ns=since,
+                watch=self._s("watch") or (),
+            )
+        except VenueError:
+            self.needs_reconcile = trigger
+            raise
+        stream = venue_stream(self.venue)
+        result = reconcile(
+            self.orders,
+            snapshot,
+            venue=self.venue,
+            meta=self.writer.meta(),
+            venue_version=self.writer.head(stream),
+            submitted_ns=self.submitted_ns,
+            resend_window_ns=self.resend_window_ns,
+            trigger=trigger,
+            known_discrepancies=self.discrepancies,
+        )
+        self.anomalies.extend(result.anomalies)
+        if not self._record(result.events):
+            self.needs_reconcile = trigger
+            return 0
+        for coid in result.resend:
+            if coid not in self._inflight:
+                await self._tracked(coid, self._place)
+        return result.corrections
+
+    async def sync(self) -> int:
+        """Periodic work: reconcile when something asked for it (or always when ``force``)."""
+        if self.guard.recovered and self.needs_reconcile is None:
+            self.needs_reconcile = "reconnect"
+        trigger = self.needs_reconcile or "periodic"
+        try:
+            return await self.reconcile(trigger)
+        except VenueError:
+            return -1
+
+    # paper venue ---------------------------------------------------------------------------------
 
     def _fill_event(self, fill: VenueFill, order: Order | None) -> Event | None:
         if order is None:
@@ -193,10 +463,9 @@ class GatewayActor:
             return None
         if fill.fill_id in order.fill_ids:
             return None
-        return self._next(
-            order,
-            OrderFilled,
-            None,
+        meta = self.writer.meta()
+        return OrderFilled(
+            **meta.envelope(order_stream(order.client_order_id), order.version + 1),
             client_order_id=order.client_order_id,
             fill_id=fill.fill_id,
             strategy=order.strategy,
@@ -214,7 +483,7 @@ class GatewayActor:
         """Paper venues fill resting orders against each new bar; others ignore bars.
 
         A bar's fills are recorded in one transaction. If that fails, the in-process venue and
-        the tape would disagree, so the actor exits and Ray restarts it from the tape.
+        the tape would disagree, so the process exits and Ray restarts it from the tape.
         """
         on_bar = getattr(self.adapter, "on_bar", None)
         if on_bar is None:
@@ -233,40 +502,33 @@ class GatewayActor:
                     staged[coid] = order.apply(event)
                     events.append(event)
             for closed in getattr(self.adapter, "take_closed", list)():
-                order = staged.get(closed.client_order_id) or self.orders.get(
-                    closed.client_order_id
-                )
+                cid = closed.client_order_id
+                order = staged.get(cid) or self.orders.get(cid)
                 if order is None or not order.status.is_open:
                     continue
                 cls = OrderExpired if closed.status is VenueOrderStatus.EXPIRED else OrderCanceled
-                event = self._next(
-                    order, cls, None, client_order_id=order.client_order_id, reason="time in force"
+                stream = order_stream(cid)
+                event = cls(
+                    **self.writer.meta().envelope(stream, order.version + 1),
+                    client_order_id=cid,
+                    reason="time in force",
                 )
-                staged[order.client_order_id] = order.apply(event)
+                staged[cid] = order.apply(event)
                 events.append(event)
             try:
-                self._record(events)
+                self.writer.append(events)
             except Exception:
                 log.exception("could not record fills; restarting from the tape")
                 os._exit(1)
+            for event in events:
+                self._apply(event)
             n += len(events)
             self.last_bar_ts[bar.instrument] = bar.open_ts_ns
         return n
 
-    async def cancel(self, client_order_id: str, reason: str = "requested") -> str:
-        """Cancel an open order at the venue, then record ``OrderCanceled``; returns its status."""
-        order = self.orders.get(client_order_id)
-        if order is None or not order.status.is_open:
-            return order.status.value if order is not None else "unknown"
-        found = await self.adapter.cancel(client_order_id, order.instrument)
-        if found is None or found.status is VenueOrderStatus.CANCELED:
-            event = self._next(
-                order, OrderCanceled, None, client_order_id=client_order_id, reason=reason
-            )
-            self._record([event])
-        return self.orders[client_order_id].status.value
+    # reading -------------------------------------------------------------------------------------
 
-    async def open_orders(self) -> list[dict[str, Any]]:
+    def open_orders(self) -> list[dict[str, Any]]:
         return [
             {
                 "client_order_id": o.client_order_id,
@@ -280,11 +542,75 @@ class GatewayActor:
             if o.status.is_open
         ]
 
-    async def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, Any]:
         by_status: dict[str, int] = {}
         for o in self.orders.values():
             by_status[o.status.value] = by_status.get(o.status.value, 0) + 1
-        return {"venue": self.venue, "orders": by_status, "anomalies": len(self.anomalies)}
+        return {
+            "venue": self.venue,
+            "orders": by_status,
+            "anomalies": len(self.anomalies),
+            "circuit": self.guard.circuit.state.value,
+            "refused": self.refused is not None,
+        }
+
+    async def close(self) -> None:
+        for task in list(self._inflight.values()):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self.adapter.close()
+
+
+def _is_permission_refusal(exc: Exception) -> bool:
+    return type(exc).__name__ in ("PermissionsTooBroad", "UnsafeCredentials")
+
+
+@ray.remote(max_restarts=-1, max_task_retries=-1)
+class GatewayActor:
+    """The Ray shell: starts the gateway on first use and keeps live venues reconciled."""
+
+    def __init__(self, venue_cfg: dict[str, Any], tape_url: str) -> None:
+        self.gateway = Gateway(venue_cfg, open_tape(tape_url))
+        self.interval_s = float(setting(venue_cfg, "reconcile_interval_s", 5.0))
+        self._started: asyncio.Task[None] | None = None
+        self._loop: asyncio.Task[None] | None = None
+
+    async def _ready(self) -> None:
+        if self._started is None:
+            self._started = asyncio.ensure_future(self.gateway.start())
+        await asyncio.shield(self._started)
+        if self.gateway.live and self._loop is None:
+            self._loop = asyncio.ensure_future(self._keep_reconciled())
+
+    async def _keep_reconciled(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                await self.gateway.sync()
+            except Exception:
+                log.exception("gateway.sync_failed", extra={"venue": self.gateway.venue})
+
+    async def submit(self, intent: OrderIntentApproved) -> str:
+        await self._ready()
+        return await self.gateway.submit(intent)
+
+    async def cancel(self, client_order_id: str) -> str:
+        await self._ready()
+        return await self.gateway.cancel(client_order_id)
+
+    async def reconcile(self) -> int:
+        await self._ready()
+        return await self.gateway.reconcile("requested")
+
+    async def on_bars(self, bars: list[Bar]) -> int:
+        await self._ready()
+        return await self.gateway.on_bars(bars)
+
+    async def open_orders(self) -> list[dict[str, Any]]:
+        return self.gateway.open_orders()
+
+    async def stats(self) -> dict[str, Any]:
+        return self.gateway.stats()
 
     async def pid(self) -> int:
         return os.getpid()
