@@ -168,7 +168,7 @@ def test_emulated_bracket_fires_one_reduce_only_exit_and_pauses_while_halted(tap
     run(risk.change_state(TradingState.ACTIVE, "go"))
     desk.bar("111", high="112", low="108")
     run(risk.step())
-    entry_, exit_ = gw.intents()
+    _, exit_ = gw.intents()
     assert exit_.reduce_only and exit_.order_type is OrderType.MARKET
     assert (exit_.side, exit_.quantity) == (entry.side.opposite, entry.quantity)
     assert exit_.reference_price == 110  # the take profit fired
