@@ -381,13 +381,14 @@ class Gateway:
             return self._reject(coid, decision.reason)
         return self.orders[coid].status.value
 
-    async def cancel(self, client_order_id: str) -> str:
-        """Cancel ahead of new entries; the outcome comes back through reconciliation."""
+    async def cancel(self, client_order_id: str, reason: str = "requested") -> str:
+        """Cancel an open order at the venue (ahead of new entries), then record
+        ``OrderCanceled``; returns its status. Fills before the cancel arrive by reconciliation."""
         order = self.orders.get(client_order_id)
         if order is None or not order.status.is_open:
-            return order.status.value if order else "unknown"
+            return order.status.value if order is not None else "unknown"
         try:
-            await self.guard.write(
+            found = await self.guard.write(
                 "cancel",
                 lambda: self.adapter.cancel(client_order_id, order.instrument),
                 priority=Priority.CANCEL,
@@ -395,7 +396,14 @@ class Gateway:
             )
         except VenueError as exc:
             log.warning("gateway.cancel_failed", extra={"venue": self.venue, "error": str(exc)})
-        await self.reconcile("cancel")
+            self.needs_reconcile = self.needs_reconcile or "cancel"
+            return self.orders[client_order_id].status.value
+        if found is None or found.status is VenueOrderStatus.CANCELED:
+            if self.orders[client_order_id].status.is_open:
+                self._record([self._next(client_order_id, OrderCanceled, None, reason=reason)])
+        elif self.live:
+            with contextlib.suppress(VenueError):
+                await self.reconcile("cancel")
         return self.orders[client_order_id].status.value
 
     # reconciliation ------------------------------------------------------------------------------
@@ -594,9 +602,9 @@ class GatewayActor:
         await self._ready()
         return await self.gateway.submit(intent)
 
-    async def cancel(self, client_order_id: str) -> str:
+    async def cancel(self, client_order_id: str, reason: str = "requested") -> str:
         await self._ready()
-        return await self.gateway.cancel(client_order_id)
+        return await self.gateway.cancel(client_order_id, reason)
 
     async def reconcile(self) -> int:
         await self._ready()

@@ -1,8 +1,9 @@
 """Asks a venue everything reconciliation needs, through the guard, as domain reports.
 
-Open orders first; then a lookup by client id of each order the tape has open that the venue's
-list did not show (it may have filled, been cancelled, or never arrived); fills since a point
-(per instrument where the venue needs a symbol); balances; positions for derivatives venues.
+Open orders first; fills since a point (per instrument where the venue needs a symbol); then a
+lookup by client id of each order the tape has open that the venue's list did not show and its
+fills do not close (it may have been cancelled, or never arrived); balances; positions for
+derivatives venues.
 """
 
 from __future__ import annotations
@@ -55,17 +56,6 @@ async def take_snapshot(
     listed = await guard.read("open_orders", lambda: adapter.open_orders(None))
     open_reports = [order_report(o) for o in listed]
     seen_ids = {r.client_order_id for r in open_reports} | {r.venue_order_id for r in open_reports}
-    lookups: dict[str, OrderReport | None] = {}
-    for coid, order in orders.items():
-        if not order.status.is_open or coid in seen_ids or order.venue_order_id in seen_ids:
-            continue
-        found = await guard.read(
-            "lookup",
-            lambda c=coid, i=order.instrument: adapter.order_by_client_id(c, i),
-            priority=Priority.LOOKUP,
-            instrument=order.instrument,
-        )
-        lookups[coid] = order_report(found) if found is not None else None
     fills: list[FillReport] = []
     if kind in FILLS_NEED_SYMBOL:
         instruments = sorted(
@@ -83,6 +73,24 @@ async def take_snapshot(
     else:
         got = await guard.read("fills", lambda: adapter.fills_since(fills_since_ns, None))
         fills.extend(fill_report(f) for f in got)
+    filled: dict[str, Decimal] = {}
+    for fill in {f.fill_id: f for f in fills}.values():  # a fill listed twice counts once
+        key = fill.client_order_id or fill.venue_order_id
+        filled[key] = filled.get(key, Decimal(0)) + fill.quantity
+    lookups: dict[str, OrderReport | None] = {}
+    for coid, order in orders.items():
+        if not order.status.is_open or coid in seen_ids or order.venue_order_id in seen_ids:
+            continue
+        done = filled.get(coid, Decimal(0)) + filled.get(order.venue_order_id or "", Decimal(0))
+        if order.venue_order_id and done >= order.quantity:
+            continue  # its fills close it: no need to ask
+        found = await guard.read(
+            "lookup",
+            lambda c=coid, i=order.instrument: adapter.order_by_client_id(c, i),
+            priority=Priority.LOOKUP,
+            instrument=order.instrument,
+        )
+        lookups[coid] = order_report(found) if found is not None else None
     balances: dict[str, Decimal] = await guard.read("balances", adapter.balances)
     positions = None
     if kind in DERIVATIVES:
