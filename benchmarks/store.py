@@ -120,10 +120,7 @@ def bench_replay(path: Path) -> tuple[float, int]:
     tape = open_tape(f"sqlite:///{path}")
     projection = PositionsProjection()
     t0 = time.perf_counter()
-    n = 0
-    for rec in tape.iter_all(batch=10_000):
-        projection.apply(rec.event)
-        n += 1
+    n = tape.replay(projection.apply)
     elapsed = time.perf_counter() - t0
     assert projection.state()["positions"], "replay produced no positions"
     tape.close()

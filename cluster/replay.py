@@ -31,10 +31,7 @@ class ReplayResult:
 def rebuild(tape: Tape, starting_cash: Decimal, stop: int | None = None) -> ReplayResult:
     bundle = default_bundle(starting_cash)
     stop = tape.max_position() if stop is None else stop
-    n = 0
-    for rec in tape.iter_all(stop=stop, topics=sorted(bundle.topics)):
-        bundle.apply(rec.event)
-        n += 1
+    n = tape.replay(bundle.apply, stop=stop, topics=sorted(bundle.topics))
     return ReplayResult(bundle, n, stop)
 
 

@@ -121,21 +121,51 @@ def _converter_for(annotation: Any) -> Converter | None:
 
 
 class _Plan:
-    """Per event class: which fields need converting from their JSON form."""
+    """Per event class: a generated function turning the JSON dict into the event's fields.
 
-    __slots__ = ("cls", "converters", "fields_set", "names", "size", "version")
+    The converters are unrolled into straight-line code once per class (no per-field loop on
+    the hot path); fields that hold plain JSON values (str, int, bool) are left as they are.
+    """
+
+    __slots__ = ("build", "cls", "fields_set", "size", "version")
 
     def __init__(self, cls: type[Event]) -> None:
         self.cls = cls
         self.version = cls.SCHEMA_VERSION
-        self.names = frozenset(cls.model_fields) - _ROW_FIELDS
-        self.size = len(self.names)
+        self.size = len(set(cls.model_fields) - _ROW_FIELDS)
         self.fields_set = set(cls.model_fields)
-        self.converters: tuple[tuple[str, Converter], ...] = tuple(
-            (name, conv)
-            for name, info in cls.model_fields.items()
-            if (conv := _converter_for(info.annotation)) is not None
-        )
+        env: dict[str, Any] = {"_new": _new, "_setattr": _setattr, "cls": cls}
+        env["fs"] = self.fields_set
+        lines = ["def build(f, stream, version):"]
+        for i, (name, info) in enumerate(cls.model_fields.items()):
+            conv = _converter_for(info.annotation)
+            if conv is None:
+                continue
+            env[f"c{i}"] = conv
+            if info.is_required() and info.default is None and not _optional(info.annotation):
+                lines.append(f"    f[{name!r}] = c{i}(f[{name!r}])")
+            else:
+                lines.append(f"    v = f[{name!r}]")
+                lines.append(f"    if v is not None: f[{name!r}] = c{i}(v)")
+        lines += [
+            "    f['stream'] = stream",
+            "    f['version'] = version",
+            "    o = _new(cls)",
+            "    _setattr(o, '__dict__', f)",
+            "    _setattr(o, '__pydantic_fields_set__', fs)",
+            "    _setattr(o, '__pydantic_extra__', None)",
+            "    _setattr(o, '__pydantic_private__', None)",
+            "    return o",
+        ]
+        exec("\n".join(lines), env)
+        self.build: Callable[[dict[str, Any], str, int], Event] = env["build"]
+
+
+def _optional(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _optional(typing.get_args(annotation)[0])
+    return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
 
 
 _PLANS: dict[str, _Plan] = {}
@@ -149,15 +179,4 @@ def decode_trusted(topic: str, stream: str, version: int, state: bytes) -> Event
     fields.pop("_h", None)
     if fields.get("schema_version") != plan.version or len(fields) != plan.size:
         return decode(topic, stream, version, state)  # older shape: upcast and validate
-    for name, conv in plan.converters:
-        value = fields[name]
-        if value is not None:
-            fields[name] = conv(value)
-    fields["stream"] = stream
-    fields["version"] = version
-    obj = _new(plan.cls)
-    _setattr(obj, "__dict__", fields)
-    _setattr(obj, "__pydantic_fields_set__", plan.fields_set)
-    _setattr(obj, "__pydantic_extra__", None)
-    _setattr(obj, "__pydantic_private__", None)
-    return obj
+    return plan.build(fields, stream, version)
