@@ -69,22 +69,18 @@ class TapeFollower:
         return page
 
     def drain(
-        self, apply: Callable[[Event], None], limit: int = 5000, stop: int | None = None
+        self, apply: Callable[[Event], None], limit: int = 20_000, stop: int | None = None
     ) -> int:
         """Apply every new event up to ``stop`` (default: the tape's end now); returns how many.
 
         The position then stands at ``stop`` even when the last events were of other topics.
         """
         stop = self.tape.max_position() if stop is None else stop
-        n = 0
-        while True:
-            page = self.poll(limit, stop)
-            for rec in page:
-                apply(rec.event)
-            n += len(page)
-            if len(page) < limit:
-                self.position = max(self.position, stop)
-                return n
+        if stop <= self.position:
+            return 0
+        n = self.tape.replay(apply, after=self.position, stop=stop, topics=self.topics, batch=limit)
+        self.position = stop
+        return n
 
     def lag(self) -> int:
         return max(0, self.tape.max_position() - self.position)
