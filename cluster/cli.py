@@ -14,6 +14,7 @@ from rich.console import Console
 from cluster.config import ConfigError, TapelineConfig, load_config
 from cluster.keys_cli import app as keys_app
 from cluster.ops_cli import actors_app, apply, up
+from cluster.risk_cli import halt, reduce_only, resume
 
 app = typer.Typer(
     name="tapeline",
@@ -115,6 +116,9 @@ app.add_typer(keys_app, name="keys", help="Manage venue credentials in the encry
 app.add_typer(actors_app, name="actors")
 app.command()(up)
 app.command()(apply)
+app.command()(halt)
+app.command()(resume)
+app.command("reduce-only")(reduce_only)
 
 
 def main() -> None:  # pragma: no cover
