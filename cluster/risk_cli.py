@@ -12,6 +12,7 @@ registers them as top-level commands.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,12 +96,24 @@ def record_state_change(
     raise RiskControlError(f"risk stream {stream} keeps changing; try again")
 
 
+def _reachable(address: str) -> None:
+    """Fail fast on an explicit ``host:port`` nobody listens on (Ray itself retries for minutes)."""
+    if address in ("auto", "local") or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=2).close()
+    except (OSError, ValueError) as exc:
+        raise RiskControlError(f"no running Ray cluster at {address!r} ({exc})") from None
+
+
 def _connect(address: str, namespace: str) -> bool:
     """Join the running Ray cluster; False when there is none. Returns whether we joined."""
     import ray
 
     if ray.is_initialized():
         return False
+    _reachable(address)
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:

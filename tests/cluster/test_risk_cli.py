@@ -71,3 +71,13 @@ def test_record_state_change_lists_open_orders_to_cancel_when_asked(tmp_path: Pa
         assert event.cancel_client_order_ids == [] and event.version == 1
         again = record_state_change(tape, "main", TradingState.HALTED, "y")
         assert (again.version, again.previous) == (2, TradingState.HALTED)
+
+
+def test_with_no_system_at_the_address_the_halt_goes_to_the_tape(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/tape.sqlite"
+    out = CliRunner().invoke(cli, ["halt", "--tape", url, "--address", "127.0.0.1:1"])
+    assert out.exit_code == 0, out.output
+    assert "recorded on the tape" in " ".join(out.output.split())
+    assert [e.state for e in states(url)] == [TradingState.HALTED]
