@@ -125,6 +125,8 @@ class Gateway:
         self.resend_window_ns = int(float(self._s("resend_window_s", 300)) * 1e9)
         self.place_attempts = int(self._s("place_attempts", 5))
         self._inflight: dict[str, asyncio.Task[str]] = {}
+        self._sent_ns: dict[str, int] = {}
+        self.grace_ns = int(float(self._s("in_flight_grace_s", self._s("timeout_s", 10.0))) * 1e9)
         circuit = Circuit(
             policy=CircuitPolicy(
                 failure_threshold=int(self._s("circuit_failures", 5)),
@@ -317,6 +319,7 @@ class Gateway:
         op = "place_market" if order.order_type is OrderType.MARKET else "place"
         priority = Priority.REDUCE if order.reduce_only else Priority.ENTRY
         for attempt in range(self.place_attempts):
+            self._sent_ns[coid] = time.time_ns()
             try:
                 placed = await self.guard.write(
                     op,
@@ -332,6 +335,8 @@ class Gateway:
             except CircuitOpenError:
                 return self._reject(coid, "venue circuit open: order not sent")
             except OrderRefused as exc:
+                if resends and await self._venue_has(coid):  # a duplicate id: it is there
+                    return self.orders[coid].status.value
                 return self._reject(coid, exc.reason)
             except (OutcomeUnknown, VenueError) as exc:
                 event = self._next(coid, OrderStatusUnknown, None, reason=str(exc)[:300])
@@ -352,9 +357,31 @@ class Gateway:
             event = self._next(coid, OrderAccepted, None, venue_order_id=venue_order_id)
             self._record([event])
 
-    async def _resolve(self, coid: str, resends: int = 0) -> str:
-        """After an unknown outcome: ask the venue (reads retried), resend only if it lacks it."""
+    async def _venue_has(self, coid: str) -> bool:
         order = self.orders[coid]
+        try:
+            found = await self.guard.read(
+                "lookup",
+                lambda: self.adapter.order_by_client_id(coid, order.instrument),
+                priority=Priority.LOOKUP,
+                instrument=order.instrument,
+            )
+        except VenueError:
+            return False
+        if found is not None:
+            self._accepted(coid, found.venue_order_id)
+        return found is not None
+
+    async def _resolve(self, coid: str, resends: int = 0) -> str:
+        """After an unknown outcome: ask the venue (reads retried), resend only if it lacks it.
+
+        The lookup waits until our last send can no longer be in flight (the request timeout),
+        so a request the venue processes late is not mistaken for one it never received."""
+        order = self.orders[coid]
+        sent = self._sent_ns.get(coid, self.submitted_ns.get(coid, 0))
+        wait_ns = sent + self.grace_ns - time.time_ns()
+        if wait_ns > 0:
+            await asyncio.sleep(wait_ns / 1e9)
         try:
             found = await self.guard.read(
                 "lookup",
@@ -448,9 +475,8 @@ class Gateway:
         if not self._record(result.events):
             self.needs_reconcile = trigger
             return 0
-        for coid in result.resend:
-            if coid not in self._inflight:
-                await self._tracked(coid, self._place)
+        for coid in result.resend:  # looked up again (after the grace), then sent again
+            await self._tracked(coid, self._resolve)
         return result.corrections
 
     async def sync(self) -> int:

@@ -256,6 +256,11 @@ def reconcile(
             reported.setdefault(coid, found)
     for coid, report in reported.items():
         run.accept(coid, report)
+    for venue_order_id, report in list(unknown.items()):  # known now by its venue order id
+        coid = run.match(None, venue_order_id)
+        if coid is not None:
+            reported.setdefault(coid, report)
+            del unknown[venue_order_id]
 
     stray: dict[str, list[FillReport]] = defaultdict(list)
     seen: set[str] = set()

@@ -91,7 +91,7 @@ def make_world(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: Any
 ) -> Iterator[World]:
     base = {"name": kind, "kind": kind, "credentials": "main", "timeout_s": 0.5}
-    base |= {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "seed": 7, **settings}
+    base |= {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "seed": 7, "tier": "pro", **settings}
     if kind == "hyperliquid":
         with FakeHyperliquid() as fake:
             master = Account.create()
