@@ -59,7 +59,6 @@ class Proposal:
 
     def __init__(
         self,
-        *,
         view: RiskView,
         config: RiskConfig,
         limits: InstrumentLimits,
