@@ -17,30 +17,79 @@ import ray
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import ProjectionRecorded, projection_stream
 from projections.default import default_bundle
+from projections.monitor import MonitorProjection
 from store import open_tape
 
 log = logging.getLogger("tapeline.projector")
 
 
+def _tracer(cfg: dict[str, Any]) -> Any:
+    kind = cfg.get("tracing", "none")
+    if kind == "none":
+        return None
+    from telemetry.tape_tracer import TapeTracer, build_exporter
+
+    exporter = build_exporter(kind, cfg.get("otlp_endpoint"))
+    return TapeTracer(exporter) if exporter is not None else None
+
+
+def _metrics(cfg: dict[str, Any]) -> Any:
+    if not cfg.get("metrics", True):
+        return None
+    from telemetry.metrics import RayMetrics
+
+    return RayMetrics("projector")
+
+
 @ray.remote(max_restarts=-1, max_task_retries=-1)
 class ProjectorActor:
-    def __init__(self, tape_url: str, starting_cash: str, poll_interval_s: float = 0.05) -> None:
+    def __init__(
+        self,
+        tape_url: str,
+        starting_cash: str,
+        poll_interval_s: float = 0.05,
+        telemetry: dict[str, Any] | None = None,
+    ) -> None:
+        telemetry = telemetry or {}
         self.tape = open_tape(tape_url)
         self.writer = StreamWriter(self.tape, "projector")
         self.bundle = default_bundle(Decimal(starting_cash))
+        self.monitor = MonitorProjection()
+        self.tracer = _tracer(telemetry)
+        self.metrics = _metrics(telemetry)
+        # The read models are rebuilt from the whole tape; counts, latencies and spans only
+        # describe what happens from now on.
         self.follower = TapeFollower(self.tape, tuple(sorted(self.bundle.topics)))
+        self.follower.drain(self.bundle.apply)
+        self.observer = TapeFollower(
+            self.tape, tuple(sorted(self.monitor.topics)), after=self.follower.position
+        )
         self.poll_interval_s = poll_interval_s
         self._task: asyncio.Task[None] | None = None
-        self.follower.drain(self.bundle.apply)
 
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._follow())
 
+    def _observe(self, event: Any) -> None:
+        self.monitor.apply(event)
+        if self.tracer is not None:
+            self.tracer.on_event(event)
+
+    def _pass(self) -> None:
+        self.follower.drain(self.bundle.apply)
+        self.observer.drain(self._observe)
+        if self.metrics is not None:
+            self.metrics.publish(
+                dict(self.monitor.counts), self.monitor.take_latencies(), self.bundle.state()
+            )
+        else:
+            self.monitor.take_latencies()
+
     async def _follow(self) -> None:
         while True:
             try:
-                self.follower.drain(self.bundle.apply)
+                self._pass()
             except Exception:
                 log.exception("projection follower failed; retrying")
             await asyncio.sleep(self.poll_interval_s)
@@ -51,6 +100,18 @@ class ProjectorActor:
 
     async def lag(self) -> int:
         return self.follower.lag()
+
+    async def stats(self) -> dict[str, Any]:
+        return {
+            "lag": self.follower.lag(),
+            "position": self.follower.position,
+            "counts": self.monitor.state(),
+        }
+
+    async def flush_traces(self) -> None:
+        self._pass()
+        if self.tracer is not None:
+            self.tracer.flush()
 
     async def position(self) -> int:
         return self.follower.position

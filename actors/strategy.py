@@ -17,6 +17,7 @@ from domain.bars import Bar, bar_from_event
 from domain.events import BarClosed, SignalReceived, signal_stream
 from domain.strategies.base import load_strategy
 from store import open_tape
+from telemetry.trace_context import start_trace
 
 log = logging.getLogger("tapeline.strategy")
 
@@ -75,6 +76,7 @@ class StrategyActor:
                 meta = self.writer.meta(correlation_id=signal.alert_id)
                 envelope = meta.envelope(self.stream, version)
                 envelope["correlation_id"] = str(envelope["event_id"])
+                envelope["traceparent"] = start_trace(envelope["event_id"])
                 events.append(SignalReceived(**envelope, signal=signal, format="python"))
         if not events:
             return 0

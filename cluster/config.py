@@ -57,6 +57,16 @@ class ProjectionConfig(Section):
     poll_interval_s: float = 0.05
 
 
+class TelemetryConfig(Section):
+    """Spans for every hop (derived from the tape) and Ray metrics."""
+
+    tracing: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str | None = Field(
+        default=None, description="e.g. http://127.0.0.1:4318/v1/traces (OTLP over HTTP)"
+    )
+    metrics: bool = True
+
+
 class IngressConfig(Section):
     """The webhook ingress (TradingView and other HTTP senders)."""
 
@@ -80,6 +90,7 @@ class TapelineConfig(Section):
     default_venue: str = "paper"
     projections: ProjectionConfig = ProjectionConfig()
     ingress: IngressConfig | None = None
+    telemetry: TelemetryConfig = TelemetryConfig()
 
     @model_validator(mode="after")
     def _references(self) -> TapelineConfig:

@@ -45,7 +45,10 @@ def spawn(spec: ActorSpec, tape_url: str, namespace: str) -> Any:
         from actors.projector import ProjectorActor
 
         return ProjectorActor.options(**opts).remote(
-            tape_url, str(p.get("starting_cash", "100000")), float(p.get("poll_interval_s", 0.05))
+            tape_url,
+            str(p.get("starting_cash", "100000")),
+            float(p.get("poll_interval_s", 0.05)),
+            {k: p[k] for k in ("tracing", "otlp_endpoint", "metrics") if k in p},
         )
     if spec.kind == "market_data":
         from actors.market_data import MarketDataActor
