@@ -1,364 +1,25 @@
-"""Risk manager actor: turns signals into sized, approved (or rejected) order intents.
+"""Risk manager actor: the Ray shell around ``actors.risk_manager.RiskManager``.
 
-Thin shell around ``domain.risk``. ``RiskManager`` (plain, tested in-process) follows the tape into
-the risk view, decides each signal with the configuration folded from the tape, appends the
-decision (durable before anything else happens) and hands approvals to a venue gateway. After
-each fill or bar it folds it records what ``control.detect_breaches`` finds (a daily loss halts
-trading by itself), and it runs brackets: exit orders for approvals carrying a stop loss or take
-profit, native on venues that hold them, emulated here otherwise (a bar touching a level fires a
-reduce-only market exit; the paper venue is emulated). Halt, resume, reduce-only and new
-configurations are recorded here too; a halt that cancels asks the gateways to cancel.
-
-On (re)start it rebuilds everything from the tape, then finishes what a crash interrupted: signals
-recorded but never decided, approvals never handed to a gateway, cancels asked but not done,
-bracket exits due but not sent. ``RiskActor`` is the Ray actor around it.
+It resolves gateways by name, keeps a poller folding the tape between bars and signals, asks
+market data for every bar, and exposes the control calls the CLI uses (halt, resume, reduce-only,
+apply_config). A Ray restart keeps the configuration the tape holds (``tapeline apply`` may have
+changed it since the actor was created); a fresh start records the configured one if it differs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
-from uuid import UUID
+from typing import Any
 
 import ray
 
-from actors.tape_access import StreamWriter, TapeFollower
-from domain.events import (
-    BarClosed,
-    Event,
-    OrderFilled,
-    OrderIntentApproved,
-    OrderIntentRejected,
-    OrderSubmitted,
-    RiskConfigApplied,
-    RiskLimitBreached,
-    SignalReceived,
-    TradingStateChanged,
-    decision_stream,
-)
-from domain.risk import control
-from domain.risk.brackets import BracketAction, BracketBook, CancelChild, child_approval
-from domain.risk.config import RiskConfig, TradingState
-from domain.risk.engine import decide
-from domain.risk.view import RiskView
-from domain.routing import choose_venue
-from store import ConcurrencyConflict, Tape, open_tape
+from actors.risk_manager import RiskManager
+from domain.events import OrderIntentApproved, SignalReceived
+from domain.risk.config import TradingState
+from store import open_tape
 
 log = logging.getLogger("tapeline.risk")
-
-VIEW_TOPICS = (
-    "OrderIntentApproved",
-    "OrderIntentRejected",
-    "OrderSubmitted",
-    "OrderAccepted",
-    "OrderFilled",
-    "OrderCanceled",
-    "OrderRejected",
-    "OrderExpired",
-    "BarClosed",
-    "TradingStateChanged",
-    "RiskLimitBreached",
-    "RiskConfigApplied",
-    "SignalReceived",
-)
-CONTROL = (RiskConfigApplied, TradingStateChanged, RiskLimitBreached)
-APPEND_ATTEMPTS = 5
-
-
-def belongs(event: Event, stream: str) -> bool:
-    """Whether the risk profile writing ``stream`` folds ``event``: every order, fill and bar
-    (one account), but only its own state changes, breaches and configurations."""
-    return not isinstance(event, CONTROL) or event.stream == stream
-
-
-def fold_profile(tape: Tape, profile: str) -> RiskView:
-    """A risk profile's view rebuilt from the whole tape (what its actor holds after a restart)."""
-    stream = decision_stream(profile)
-    view = RiskView()
-    for rec in tape.iter_all(topics=VIEW_TOPICS):
-        if belongs(rec.event, stream):
-            view.apply(rec.event)
-    return view
-
-
-class Gateway(Protocol):
-    """What the risk manager needs from a venue gateway."""
-
-    async def submit(self, intent: OrderIntentApproved) -> str: ...
-
-    async def cancel(self, client_order_id: str, reason: str) -> str: ...
-
-
-class RiskManager:
-    def __init__(
-        self,
-        name: str,
-        config: dict[str, Any] | RiskConfig,
-        tape: Tape,
-        venues: Sequence[str],
-        default_venue: str,
-        gateway_for: Callable[[str], Gateway],
-        *,
-        sources: Sequence[str] | None = None,
-        apply_configured: bool = True,
-        native_bracket_venues: Sequence[str] = (),
-    ) -> None:
-        self.name = name
-        self.tape = tape
-        self.stream = decision_stream(name)
-        self.writer = StreamWriter(tape, self.stream)
-        self.venues = list(venues)
-        self.default_venue = default_venue
-        self.gateway_for = gateway_for
-        self.sources = set(sources) if sources is not None else None
-        self.view = RiskView()
-        self.follower = TapeFollower(tape, VIEW_TOPICS)
-        self.decided: set[UUID] = set()
-        self.undecided: dict[UUID, SignalReceived] = {}
-        self.unsubmitted: dict[UUID, OrderIntentApproved] = {}
-        self.venue_of: dict[str, str] = {}
-        self.to_cancel: dict[str, str] = {}
-        """Open orders a halt asked to cancel: client order id -> reason."""
-        self.book = BracketBook(native_venues=frozenset(native_bracket_venues))
-        self.parents: dict[str, OrderIntentApproved] = {}
-        self.approved: set[str] = set()
-        self.actions: list[BracketAction] = []
-        self.own: set[UUID] = set()
-        self.counts = {"approved": 0, "rejected": 0, "breaches": 0, "bracket_orders": 0}
-        self.live = False
-        self.sync()  # replay: fold history without reacting to it
-        self.live = True
-        configured = RiskConfig.model_validate(config)
-        if apply_configured or self.view.config is None:
-            self.apply_config(configured)
-        self._detect(None)
-
-    @property
-    def config(self) -> RiskConfig:
-        assert self.view.config is not None, "a RiskConfigApplied is recorded at start"
-        return self.view.config
-
-    # following the tape ------------------------------------------------------------------------
-
-    def sync(self) -> int:
-        """Fold every new event on the tape; returns how many were read."""
-        return self.follower.drain(self._on_tape)
-
-    def _on_tape(self, event: Event) -> None:
-        if event.event_id in self.own:
-            self.own.discard(event.event_id)  # recorded here and folded already
-            return
-        self._fold(event)
-
-    def _fold(self, event: Event) -> None:
-        if not belongs(event, self.stream):
-            return
-        if isinstance(event, SignalReceived):
-            if self._mine(event) and event.event_id not in self.decided:
-                self.undecided[event.event_id] = event
-            return
-        ours = event.stream == self.stream
-        if isinstance(event, OrderIntentApproved | OrderIntentRejected) and ours:
-            if event.signal_event_id is not None:
-                self.decided.add(event.signal_event_id)
-                self.undecided.pop(event.signal_event_id, None)
-            if isinstance(event, OrderIntentApproved):
-                self.unsubmitted[event.event_id] = event
-                self.approved.add(event.client_order_id)
-                if event.stop_loss is not None or event.take_profit is not None:
-                    self.parents[event.client_order_id] = event
-        elif isinstance(event, OrderSubmitted):
-            self.unsubmitted.pop(event.intent_event_id, None)
-            self.venue_of[event.client_order_id] = event.venue
-        self.view.apply(event)
-        if isinstance(event, TradingStateChanged):
-            for coid in event.cancel_client_order_ids:
-                self.to_cancel[coid] = event.reason
-        if not (isinstance(event, BarClosed) and self.view.state is TradingState.HALTED):
-            self.actions += self.book.apply(event)  # emulated brackets pause while halted
-        if self.live and isinstance(event, OrderFilled | BarClosed):
-            self._detect(event)
-
-    def _mine(self, event: SignalReceived) -> bool:
-        return self.sources is None or event.signal.source in self.sources
-
-    def _record(self, build: Callable[[int], list[Event]]) -> list[Event]:
-        """Append what ``build(next_version)`` returns, folding it at once; on a concurrent
-        write to our stream (a control event from the CLI), catch up and build again."""
-        for attempt in range(APPEND_ATTEMPTS):
-            events = build(self.writer.next_version(self.stream))
-            if not events:
-                return []
-            try:
-                self.writer.append(events)
-            except ConcurrencyConflict:
-                if attempt == APPEND_ATTEMPTS - 1:
-                    raise
-                self.sync()
-                continue
-            for event in events:
-                self.own.add(event.event_id)
-                self._fold(event)
-            return events
-        return []  # pragma: no cover - the loop returns or raises
-
-    def _detect(self, cause: Event | None) -> None:
-        meta = self.writer.meta(cause)
-        found = self._record(
-            lambda v: control.detect_breaches(self.view, self.config, meta, self.stream, v)
-        )
-        if found:
-            self.counts["breaches"] += 1
-            log.warning("risk %s: %s", self.name, getattr(found[-1], "reason", "limit breached"))
-
-    # decisions ---------------------------------------------------------------------------------
-
-    async def on_signal(self, event: SignalReceived) -> str:
-        """Decide one recorded signal; returns 'approved', 'rejected' or 'duplicate'."""
-        self.sync()
-        if event.event_id in self.decided:
-            return "duplicate"
-        outcome = await self._decide(event)
-        await self.recover()
-        return outcome
-
-    async def recover(self) -> int:
-        """Decide every recorded signal of ours with no decision yet, hand on every approval no
-        gateway has recorded (a gateway refuses a second order), do the cancels and bracket
-        orders still due. Returns how many things it did."""
-        n = await self.step()
-        while self.undecided:
-            await self._decide(next(iter(self.undecided.values())))
-            n += 1
-        for approval in list(self.unsubmitted.values()):
-            if approval.client_order_id in self.to_cancel:
-                continue  # a halt asked to cancel it before it ever left
-            await self._submit(approval)
-            n += 1
-        return n + await self.step()
-
-    async def step(self) -> int:
-        """Catch up with the tape, then act on it: cancels and bracket orders. The market data
-        feed calls this for every bar; the actor's poller calls it between bars."""
-        self.sync()
-        return await self._act()
-
-    async def _decide(self, event: SignalReceived) -> str:
-        if event.event_id in self.decided:
-            return "duplicate"
-        meta = self.writer.meta(event)
-        (decision,) = self._record(
-            lambda v: [decide(event, self.view, self.config, meta, self.stream, v)]
-        )
-        self.sync()
-        if isinstance(decision, OrderIntentRejected):
-            self.counts["rejected"] += 1
-            return "rejected"
-        assert isinstance(decision, OrderIntentApproved)
-        self.counts["approved"] += 1
-        await self._submit(decision)
-        return "approved"
-
-    async def _submit(self, approval: OrderIntentApproved) -> str:
-        venue = choose_venue(approval, self.venues, self.default_venue)
-        self.unsubmitted.pop(approval.event_id, None)
-        try:
-            return await self.gateway_for(venue).submit(approval)
-        except BaseException:
-            self.unsubmitted.setdefault(approval.event_id, approval)  # retried by recover()
-            raise
-
-    # acting on the tape --------------------------------------------------------------------------
-
-    async def _act(self) -> int:
-        n = 0
-        while self.actions:
-            n += await self._bracket(self.actions.pop(0))
-        for coid, reason in list(self.to_cancel.items()):
-            if coid not in self.view.pending:
-                del self.to_cancel[coid]  # closed meanwhile (filled, canceled, rejected)
-            elif coid in self.venue_of:
-                await self.gateway_for(self.venue_of[coid]).cancel(coid, reason)
-                self.to_cancel.pop(coid, None)
-                n += 1
-        if n:
-            self.sync()
-        return n
-
-    async def _bracket(self, action: BracketAction) -> int:
-        if isinstance(action, CancelChild):
-            coid = action.client_order_id
-            if coid not in self.view.pending or coid not in self.venue_of:
-                return 0
-            await self.gateway_for(self.venue_of[coid]).cancel(coid, action.reason)
-            return 1
-        parent = self.parents.get(action.parent_client_order_id)
-        if action.client_order_id in self.approved or parent is None:
-            return 0  # sent before a restart, or a parent this profile does not own
-        if self.view.state is TradingState.HALTED:
-            return 0  # nothing leaves while halted
-        meta = self.writer.meta(parent)
-        (approval,) = self._record(lambda v: [child_approval(action, parent, meta, self.stream, v)])
-        assert isinstance(approval, OrderIntentApproved)
-        self.counts["bracket_orders"] += 1
-        await self._submit(approval)
-        return 1
-
-    # control -------------------------------------------------------------------------------------
-
-    async def change_state(
-        self, state: TradingState, reason: str, cancel_open_orders: bool = False
-    ) -> dict[str, Any]:
-        """Halt, resume or reduce-only by hand; a halt may cancel every open order."""
-        self.sync()
-        meta = self.writer.meta()
-        (event,) = self._record(
-            lambda v: [
-                control.change_state(
-                    self.view,
-                    state,
-                    meta,
-                    self.stream,
-                    v,
-                    reason=reason,
-                    cancel_open_orders=cancel_open_orders,
-                )
-            ]
-        )
-        assert isinstance(event, TradingStateChanged)
-        await self._act()
-        return {
-            "profile": self.name,
-            "state": event.state.value,
-            "previous": event.previous.value,
-            "cancel_requested": list(event.cancel_client_order_ids),
-        }
-
-    def apply_config(self, config: dict[str, Any] | RiskConfig) -> str:
-        """Record ``config`` when it differs from the current one; returns its digest."""
-        new = RiskConfig.model_validate(config)
-        digest = control.config_digest(new)
-        self.sync()
-        current = self.view.config
-        if current is not None and control.config_digest(current) == digest:
-            return digest
-        meta = self.writer.meta()
-        self._record(lambda v: [control.apply_config(new, meta, self.stream, v)])
-        return digest
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            **self.counts,
-            "state": self.view.state.value,
-            "pending": len(self.view.pending),
-            "daily_loss_limit": str(self.config.limits.daily_loss_limit),
-            "config_digest": control.config_digest(self.config),
-            "brackets": len(self.book.brackets),
-            "lag": self.follower.lag(),
-        }
 
 
 class _RayGateway:
@@ -390,6 +51,7 @@ class RiskActor:
         self.gateways: dict[str, _RayGateway] = {}
         self.poll_interval_s = poll_interval_s
         self._poller: asyncio.Task[None] | None = None
+        self._subscribed = False
         restarted = ray.get_runtime_context().was_current_actor_reconstructed
         self.manager = RiskManager(
             name,
@@ -429,7 +91,20 @@ class RiskActor:
 
     async def recover(self) -> int:
         self._ensure_poller()
+        await self._subscribe()
         return await self.manager.recover()
+
+    async def _subscribe(self) -> None:
+        """Ask market data for every bar (after the gateways, so a bar's fills come first)."""
+        if self._subscribed:
+            return
+        try:
+            md = ray.get_actor("market_data", namespace=self.namespace)
+        except ValueError:
+            return  # none yet: the poller folds bars meanwhile
+        me = ray.get_runtime_context().current_actor
+        await md.subscribe.remote(f"risk.{self.manager.name}", me)
+        self._subscribed = True
 
     async def on_bars(self, bars: list[Any]) -> int:
         """Market data subscription: the bars are on the tape already; fold and act on them."""

@@ -72,7 +72,7 @@ def record_state_change(
     cancel_open_orders: bool = False,
 ) -> TradingStateChanged:
     """Append a state change for ``profile`` straight to the tape (no running system)."""
-    from actors.risk import fold_profile
+    from actors.risk_manager import fold_profile
     from actors.tape_access import StreamWriter
 
     stream = decision_stream(profile)

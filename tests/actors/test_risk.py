@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actors.risk import RiskManager
+from actors.risk_manager import RiskManager
 from domain.events import (
     OrderCanceled,
     OrderIntentApproved,

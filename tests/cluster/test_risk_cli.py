@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from actors.risk import fold_profile
+from actors.risk_manager import fold_profile
 from cluster.risk_cli import halt, record_state_change, reduce_only, resume
 from domain.events import TradingStateChanged
 from domain.risk.config import TradingState

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import ray
 
-from actors.risk import RiskManager
+from actors.risk_manager import RiskManager
 from actors.tape_access import StreamWriter
 from cluster.config import (
     MarketDataConfig,
@@ -97,13 +97,6 @@ class Alerts:
         return [r.event for r in self.tape.iter_all() if isinstance(r.event, cls)]
 
 
-def start(cfg: TapelineConfig) -> System:
-    system = start_system(cfg)
-    # the risk manager folds each bar as it is published (breaches, emulated brackets)
-    ray.get(system.market_data.subscribe.remote("risk.main", system.risks["main"]))
-    return system
-
-
 def bars(system: System, n: int = 1) -> None:
     ray.get(system.market_data.run.remote(max_steps=n), timeout=30)
 
@@ -116,7 +109,7 @@ def test_daily_loss_halts_then_apply_resume_and_halt_with_cancel(
     cfg = config(
         tmp_path, write_bars(tmp_path / "bars.csv", rows), {"limits": {"daily_loss_limit": "50"}}
     )
-    system = start(cfg)
+    system = start_system(cfg)
     try:
         alerts = Alerts(cfg, system)
         bars(system)
@@ -168,7 +161,7 @@ def test_emulated_bracket_fires_and_an_offline_halt_waits_on_the_tape(
     rows = [("100", "100", "100", "100"), ("100", "101", "99", "100")]
     rows += [("97", "98", "94", "96"), ("96", "96", "96", "96"), ("96", "96", "96", "96")]
     cfg = config(tmp_path, write_bars(tmp_path / "bars.csv", rows), {})
-    system = start(cfg)
+    system = start_system(cfg)
     try:
         alerts = Alerts(cfg, system)
         bars(system)
