@@ -28,6 +28,9 @@ class RayConfig(Section):
     object_store_mb: int = 200
     dashboard: bool = True
     dashboard_port: int = 8265
+    metrics_export_port: int | None = Field(
+        default=8080, description="Prometheus endpoint of a local Ray; none lets Ray choose"
+    )
 
 
 class StrategyConfig(Section):

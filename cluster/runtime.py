@@ -34,6 +34,7 @@ def init_ray(cfg: RayConfig, *, dashboard: bool | None = None) -> bool:
         include_dashboard=with_dashboard,
         dashboard_host="127.0.0.1",
         dashboard_port=cfg.dashboard_port,
+        _metrics_export_port=cfg.metrics_export_port,
         namespace=cfg.namespace,
         log_to_driver=False,
         configure_logging=False,
