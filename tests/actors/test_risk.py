@@ -226,3 +226,25 @@ def test_a_control_event_written_beside_the_running_manager_is_respected(tape: T
     record_state_change(tape, "main", TradingState.HALTED, "offline halt", cancel_open_orders=False)
     assert run(risk.on_signal(desk.signal())) == "rejected"
     assert desk.events(OrderIntentRejected)[-1].rule == "trading_state"
+
+
+def test_a_halt_recorded_while_nothing_ran_cancels_its_orders_at_the_next_start(
+    tape: Tape,
+) -> None:
+    from cluster.risk_cli import record_state_change
+
+    gw, desk = FakeGateway(tape), Desk(tape)
+    risk = manager(tape, gw, {})
+    desk.bar("100")
+    limit = OrderPreference(type=OrderType.LIMIT, limit_price="90")
+    run(risk.on_signal(desk.signal(order=limit)))
+    (resting,) = gw.intents()
+    del risk  # the system stops; the CLI writes to the tape
+    halt = record_state_change(
+        tape, "main", TradingState.HALTED, "offline", cancel_open_orders=True
+    )
+    assert halt.cancel_client_order_ids == [resting.client_order_id]
+    restarted = manager(tape, gw, {})
+    run(restarted.recover())
+    assert gw.canceled == [resting.client_order_id]
+    assert restarted.view.state is TradingState.HALTED and restarted.view.pending == {}
