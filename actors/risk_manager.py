@@ -226,15 +226,16 @@ class RiskManager:
         gateway has recorded (a gateway refuses a second order), do the cancels and bracket
         orders still due. Returns how many things it did."""
         n = await self.step()
+        done = 0
         while self.undecided:
             await self._decide(next(iter(self.undecided.values())))
-            n += 1
+            done += 1
         for approval in list(self.unsubmitted.values()):
             if approval.client_order_id in self.to_cancel:
                 continue  # a halt asked to cancel it before it ever left
             await self._submit(approval)
-            n += 1
-        return n + await self.step()
+            done += 1
+        return n + done + (await self.step() if done else 0)
 
     async def step(self) -> int:
         """Catch up with the tape, then act on it: cancels and bracket orders. The market data
@@ -249,7 +250,6 @@ class RiskManager:
         (decision,) = self._record(
             lambda v: [decide(event, self.view, self.config, meta, self.stream, v)]
         )
-        self.sync()
         if isinstance(decision, OrderIntentRejected):
             self.counts["rejected"] += 1
             return "rejected"
