@@ -83,7 +83,7 @@ class RiskActor:
             try:
                 await self.manager.step()
             except Exception:
-                log.exception("risk %s: poll failed; retrying", self.manager.name)
+                log.exception("risk.poll_failed", extra={"profile": self.manager.name})
 
     async def on_signal(self, event: SignalReceived) -> str:
         self._ensure_poller()

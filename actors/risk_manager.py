@@ -5,9 +5,9 @@ folded from the tape, appends the decision (durable before anything else happens
 approvals to a venue gateway. After each fill or bar it folds it records what
 ``control.detect_breaches`` finds (a daily loss halts trading by itself), and it runs brackets:
 exit orders for approvals carrying a stop loss or take profit, native on venues that hold them,
-emulated here otherwise (a bar touching a level fires a reduce-only market exit; the paper venue
-is emulated). Halt, resume, reduce-only and new configurations are recorded here too; a halt
-that cancels asks the gateways to cancel.
+emulated here otherwise (a bar touching a level fires a reduce-only market exit, held back while
+halted and sent on resume; the paper venue is emulated). Halt, resume, reduce-only and new
+configurations are recorded here too; a halt that cancels asks the gateways to cancel.
 
 On (re)start it rebuilds everything from the tape, then finishes what a crash interrupted: signals
 recorded but never decided, approvals never handed to a gateway, cancels asked but not done,
@@ -173,8 +173,7 @@ class RiskManager:
         if isinstance(event, TradingStateChanged):
             for coid in event.cancel_client_order_ids:
                 self.to_cancel[coid] = event.reason
-        if not (isinstance(event, BarClosed) and self.view.state is TradingState.HALTED):
-            self.actions += self.book.apply(event)  # emulated brackets pause while halted
+        self.actions += self.book.apply(event)
         if self.live and isinstance(event, OrderFilled | BarClosed):
             self._detect(event)
 
@@ -208,7 +207,11 @@ class RiskManager:
         )
         if found:
             self.counts["breaches"] += 1
-            log.warning("risk %s: %s", self.name, getattr(found[-1], "reason", "limit breached"))
+            last = found[-1]
+            log.warning(
+                "risk.limit_breached",
+                extra={"profile": self.name, "state": getattr(last, "state", None)},
+            )
 
     # decisions ---------------------------------------------------------------------------------
 
@@ -271,8 +274,17 @@ class RiskManager:
 
     async def _act(self) -> int:
         n = 0
-        while self.actions:
-            n += await self._bracket(self.actions.pop(0))
+        queue, self.actions = self.actions, []
+        deferred: list[BracketAction] = []
+        try:
+            while queue:
+                action = queue.pop(0)
+                if self.view.state is TradingState.HALTED and not isinstance(action, CancelChild):
+                    deferred.append(action)  # nothing leaves while halted: sent on resume
+                    continue
+                n += await self._bracket(action)
+        finally:
+            self.actions[:0] = deferred + queue
         for coid, reason in list(self.to_cancel.items()):
             if coid not in self.view.pending:
                 del self.to_cancel[coid]  # closed meanwhile (filled, canceled, rejected)
@@ -298,8 +310,6 @@ class RiskManager:
         parent = self.parents.get(action.parent_client_order_id)
         if action.client_order_id in self.approved or parent is None:
             return 0  # sent before a restart, or a parent this profile does not own
-        if self.view.state is TradingState.HALTED:
-            return 0  # nothing leaves while halted
         meta = self.writer.meta(parent)
         (approval,) = self._record(lambda v: [child_approval(action, parent, meta, self.stream, v)])
         assert isinstance(approval, OrderIntentApproved)

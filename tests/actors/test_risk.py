@@ -147,7 +147,7 @@ def test_halt_resume_and_reduce_only_by_hand(tape: Tape) -> None:
     assert states == [TradingState.HALTED, TradingState.REDUCING, TradingState.ACTIVE]
 
 
-def test_emulated_bracket_fires_one_reduce_only_exit_and_pauses_while_halted(tape: Tape) -> None:
+def test_emulated_take_profit_fires_one_reduce_only_exit(tape: Tape) -> None:
     gw, desk = FakeGateway(tape), Desk(tape)
     risk = manager(tape, gw, {})
     desk.bar("100")
@@ -155,17 +155,12 @@ def test_emulated_bracket_fires_one_reduce_only_exit_and_pauses_while_halted(tap
     assert run(risk.on_signal(sig)) == "approved"
     (entry,) = gw.intents()
     assert (entry.stop_loss, entry.take_profit) == (95, 110)
-    desk.bar("101", high="109", low="96")  # before the fill nothing can fire
+    desk.bar("101", high="111", low="94")  # before the fill nothing can fire
     gw.fill(entry.client_order_id, "100")
     desk.bar("101", high="109", low="96")
     run(risk.step())
     assert len(gw.intents()) == 1
 
-    run(risk.change_state(TradingState.HALTED, "pause"))
-    desk.bar("90", low="89")
-    run(risk.step())
-    assert len(gw.intents()) == 1  # nothing leaves while halted
-    run(risk.change_state(TradingState.ACTIVE, "go"))
     desk.bar("111", high="112", low="108")
     run(risk.step())
     _, exit_ = gw.intents()
@@ -178,6 +173,31 @@ def test_emulated_bracket_fires_one_reduce_only_exit_and_pauses_while_halted(tap
     run(risk.step())
     assert len(gw.intents()) == 2 and risk.book.brackets == {}
     assert risk.view.position("BTC-USDT").quantity == 0
+
+
+def test_an_emulated_stop_touched_while_halted_leaves_on_resume_even_after_a_restart(
+    tape: Tape,
+) -> None:
+    gw, desk = FakeGateway(tape), Desk(tape)
+    risk = manager(tape, gw, {})
+    desk.bar("100")
+    run(risk.on_signal(desk.signal(notional="1000", stop_loss="95")))
+    (entry,) = gw.intents()
+    gw.fill(entry.client_order_id, "100")
+    run(risk.change_state(TradingState.HALTED, "pause"))
+    desk.bar("90", low="89")
+    run(risk.step())
+    assert len(gw.intents()) == 1  # nothing leaves while halted
+
+    restarted = manager(tape, gw, {})  # the replay reaches the same held-back exit
+    run(restarted.recover())
+    assert len(gw.intents()) == 1
+    run(restarted.change_state(TradingState.ACTIVE, "go"))
+    _, exit_ = gw.intents()
+    assert (exit_.reduce_only, exit_.quantity, exit_.reference_price) == (True, 10, 95)
+    desk.bar("90", low="80")
+    run(restarted.step())
+    assert len(gw.intents()) == 2  # fired once
 
 
 def test_native_bracket_places_both_children_and_one_cancels_the_other(tape: Tape) -> None:
