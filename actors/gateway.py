@@ -24,13 +24,14 @@ from typing import Any
 
 import ray
 
+from actors.gateway_paper import PaperBars
+from actors.gateway_reconcile import Reconciling
 from actors.tape_access import StreamWriter
 from domain.bars import Bar
 from domain.events import (
     Event,
     OrderAccepted,
     OrderCanceled,
-    OrderExpired,
     OrderFilled,
     OrderIntentApproved,
     OrderRejected,
@@ -49,7 +50,6 @@ from domain.events.venue import (
 from domain.execution.backoff import BackoffPolicy
 from domain.execution.circuit import Circuit, CircuitPolicy, CircuitState, Transition
 from domain.execution.outcome import Resolution, after_lookup
-from domain.execution.reconcile import reconcile
 from domain.orders import Order, OrderStateError, OrderStatus
 from domain.values import OrderType
 from store import ConcurrencyConflict, Tape, open_tape
@@ -59,13 +59,12 @@ from venues.base import (
     OutcomeUnknown,
     RateLimited,
     VenueError,
-    VenueFill,
     VenueOrderStatus,
 )
 from venues.guard import CircuitOpenError, GuardedVenue
 from venues.ratelimit import Priority, shared_limiter
 from venues.registry import BuiltVenue, build_venue, setting
-from venues.snapshot import order_report, take_snapshot
+from venues.snapshot import order_report
 
 log = logging.getLogger("tapeline.gateway")
 
@@ -102,7 +101,7 @@ def request_for(order: Order) -> OrderRequest:
     )
 
 
-class Gateway:
+class Gateway(Reconciling, PaperBars):
     """One venue account's order flow, rebuilt from the tape. Async methods run on one loop."""
 
     def __init__(self, venue_cfg: dict[str, Any], tape: Tape, built: BuiltVenue | None = None):
@@ -432,133 +431,6 @@ class Gateway:
             with contextlib.suppress(VenueError):
                 await self.reconcile("cancel")
         return self.orders[client_order_id].status.value
-
-    # reconciliation ------------------------------------------------------------------------------
-
-    async def reconcile(self, trigger: str = "requested") -> int:
-        """Make the tape agree with the venue; returns how many corrections were recorded."""
-        if not self.live:
-            return 0
-        self.needs_reconcile = None
-        self.guard.recovered = False
-        lookback = int(float(self._s("reconcile_lookback_s", 3600)) * 1e9)
-        open_since = [
-            self.submitted_ns.get(c, 0) for c, o in self.orders.items() if o.status.is_open
-        ]
-        anchor = self.last_fill_ns or min(open_since, default=time.time_ns() - lookback)
-        since = max(0, anchor - 60_000_000_000)
-        try:
-            snapshot = await take_snapshot(
-                self.kind,
-                self.adapter,
-                self.guard,
-                self.orders,
-                fills_since_ns=since,
-                watch=self._s("watch") or (),
-            )
-        except VenueError:
-            self.needs_reconcile = trigger
-            raise
-        stream = venue_stream(self.venue)
-        result = reconcile(
-            self.orders,
-            snapshot,
-            venue=self.venue,
-            meta=self.writer.meta(),
-            venue_version=self.writer.head(stream),
-            submitted_ns=self.submitted_ns,
-            resend_window_ns=self.resend_window_ns,
-            trigger=trigger,
-            known_discrepancies=self.discrepancies,
-        )
-        self.anomalies.extend(result.anomalies)
-        if not self._record(result.events):
-            self.needs_reconcile = trigger
-            return 0
-        for coid in result.resend:  # looked up again (after the grace), then sent again
-            await self._tracked(coid, self._resolve)
-        return result.corrections
-
-    async def sync(self) -> int:
-        """Periodic work: reconcile when something asked for it (or always when ``force``)."""
-        if self.guard.recovered and self.needs_reconcile is None:
-            self.needs_reconcile = "reconnect"
-        trigger = self.needs_reconcile or "periodic"
-        try:
-            return await self.reconcile(trigger)
-        except VenueError:
-            return -1
-
-    # paper venue ---------------------------------------------------------------------------------
-
-    def _fill_event(self, fill: VenueFill, order: Order | None) -> Event | None:
-        if order is None:
-            self.anomalies.append(f"fill {fill.fill_id} for an order we do not know")
-            return None
-        if fill.fill_id in order.fill_ids:
-            return None
-        meta = self.writer.meta()
-        return OrderFilled(
-            **meta.envelope(order_stream(order.client_order_id), order.version + 1),
-            client_order_id=order.client_order_id,
-            fill_id=fill.fill_id,
-            strategy=order.strategy,
-            venue=self.venue,
-            instrument=order.instrument,
-            side=order.side,
-            quantity=fill.quantity,
-            price=fill.price,
-            fee=fill.fee,
-            liquidity=fill.liquidity,
-            fill_ts_ns=fill.ts_ns,
-        )
-
-    async def on_bars(self, bars: list[Bar]) -> int:
-        """Paper venues fill resting orders against each new bar; others ignore bars.
-
-        A bar's fills are recorded in one transaction. If that fails, the in-process venue and
-        the tape would disagree, so the process exits and Ray restarts it from the tape.
-        """
-        on_bar = getattr(self.adapter, "on_bar", None)
-        if on_bar is None:
-            return 0
-        n = 0
-        for bar in bars:
-            if bar.open_ts_ns <= self.last_bar_ts.get(bar.instrument, -1):
-                continue  # already processed before a restart
-            staged: dict[str, Order] = {}
-            events: list[Event] = []
-            for fill in on_bar(bar):
-                coid = fill.client_order_id or ""
-                order = staged.get(coid) or self.orders.get(coid)
-                event = self._fill_event(fill, order)
-                if event is not None and order is not None:
-                    staged[coid] = order.apply(event)
-                    events.append(event)
-            for closed in getattr(self.adapter, "take_closed", list)():
-                cid = closed.client_order_id
-                order = staged.get(cid) or self.orders.get(cid)
-                if order is None or not order.status.is_open:
-                    continue
-                cls = OrderExpired if closed.status is VenueOrderStatus.EXPIRED else OrderCanceled
-                stream = order_stream(cid)
-                event = cls(
-                    **self.writer.meta().envelope(stream, order.version + 1),
-                    client_order_id=cid,
-                    reason="time in force",
-                )
-                staged[cid] = order.apply(event)
-                events.append(event)
-            try:
-                self.writer.append(events)
-            except Exception:
-                log.exception("could not record fills; restarting from the tape")
-                os._exit(1)
-            for event in events:
-                self._apply(event)
-            n += len(events)
-            self.last_bar_ts[bar.instrument] = bar.open_ts_ns
-        return n
 
     # reading -------------------------------------------------------------------------------------
 
