@@ -116,7 +116,7 @@ class RegistryActor:
                     ActorReconfigured(
                         **meta.envelope(SYSTEM_STREAM, head + len(events) + 1),
                         name=change.name,
-                        params=change.spec.params,
+                        params=change.spec.recorded().params,
                     )
                 )
                 continue
@@ -134,11 +134,14 @@ class RegistryActor:
                         **meta.envelope(SYSTEM_STREAM, head + len(events) + 1),
                         name=change.name,
                         kind=change.spec.kind,
-                        params=change.spec.params,
+                        params=change.spec.recorded().params,
                     )
                 )
         self._record(events)  # the change is a fact before it happens
         fold_topology(events, self.topology)
+        for change in changes:  # keep the real parameters (with secrets) in memory only
+            if change.spec is not None:
+                self.topology[change.name] = change.spec
         for change in changes:
             if change.action in ("remove", "replace"):
                 await self._stop(change.name)

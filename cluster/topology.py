@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cluster.config import TapelineConfig
+from cluster.redact import redact
 
 Kind = Literal["market_data", "strategy", "risk", "gateway", "projector", "ingress"]
 KINDS: tuple[str, ...] = ("market_data", "strategy", "risk", "gateway", "projector", "ingress")
@@ -31,8 +32,14 @@ class ActorSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
     def digest(self) -> str:
-        raw = json.dumps(self.model_dump(mode="json"), sort_keys=True, default=str)
+        """Over the parameters as recorded (secrets redacted), so a spec folded from the tape
+        and the same spec from the configuration file compare equal."""
+        raw = json.dumps(self.recorded().model_dump(mode="json"), sort_keys=True, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    def recorded(self) -> ActorSpec:
+        """This spec as it may appear on the tape: no secret values."""
+        return self.model_copy(update={"params": redact(self.params)})
 
 
 def actor_name(kind: str, name: str | None) -> str:
@@ -90,6 +97,10 @@ def desired(cfg: TapelineConfig) -> dict[str, ActorSpec]:
             },
         )
     )
+    if cfg.ingress is not None:
+        specs.append(
+            ActorSpec(name="ingress", kind="ingress", params=cfg.ingress.model_dump(mode="json"))
+        )
     specs.append(
         ActorSpec(
             name="market_data", kind="market_data", params=cfg.market_data.model_dump(mode="json")
@@ -137,7 +148,7 @@ def _only_config_differs(old: ActorSpec, new: ActorSpec) -> bool:
     """A risk profile whose limits or sizing changed is reconfigured live, not restarted."""
     if old.kind != "risk" or new.kind != "risk":
         return False
-    strip = lambda p: {k: v for k, v in p.items() if k != "config"}  # noqa: E731
+    strip = lambda p: {k: v for k, v in redact(p).items() if k != "config"}  # noqa: E731
     return strip(old.params) == strip(new.params)
 
 
