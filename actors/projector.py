@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from decimal import Decimal
 from typing import Any
 
 import ray
 
+from actors.alerting import Alerting
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import ProjectionRecorded, projection_stream
 from projections.default import default_bundle
@@ -49,6 +51,8 @@ class ProjectorActor:
         starting_cash: str,
         poll_interval_s: float = 0.05,
         telemetry: dict[str, Any] | None = None,
+        alerts: dict[str, Any] | None = None,
+        namespace: str | None = None,
     ) -> None:
         telemetry = telemetry or {}
         self.tape = open_tape(tape_url)
@@ -64,6 +68,8 @@ class ProjectorActor:
         self.observer = TapeFollower(
             self.tape, tuple(sorted(self.monitor.topics)), after=self.follower.position
         )
+        self.alerting = Alerting(alerts, self.writer, namespace) if alerts else None
+        self._last_alert_check = 0.0
         self.poll_interval_s = poll_interval_s
         self._task: asyncio.Task[None] | None = None
 
@@ -85,6 +91,9 @@ class ProjectorActor:
             )
         else:
             self.monitor.take_latencies()
+        if self.alerting is not None and time.monotonic() - self._last_alert_check >= 1.0:
+            self._last_alert_check = time.monotonic()
+            self.alerting.check(self.bundle.state(), self.monitor)
 
     async def _follow(self) -> None:
         while True:
@@ -112,6 +121,16 @@ class ProjectorActor:
         self._pass()
         if self.tracer is not None:
             self.tracer.flush()
+
+    async def check_alerts(self) -> int:
+        """Evaluate the alert rules now; returns how many fired (and waits for delivery)."""
+        if self.alerting is None:
+            return 0
+        self.follower.drain(self.bundle.apply)
+        self.observer.drain(self._observe)
+        fired = self.alerting.check(self.bundle.state(), self.monitor)
+        await self.alerting.drain()
+        return len(fired)
 
     async def position(self) -> int:
         return self.follower.position

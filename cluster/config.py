@@ -42,12 +42,25 @@ class StrategyConfig(Section):
 
 
 class VenueConfig(Section):
+    """One venue account and its gateway. Credentials are a keystore entry's name, never inline."""
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
-    kind: Literal["paper"] = "paper"
+    kind: Literal["paper", "binance", "coinbase", "kraken", "hyperliquid"] = "paper"
     fee_rate_taker: Decimal = Decimal("0.001")
     fee_rate_maker: Decimal = Decimal("0.0005")
     slippage_bps: Decimal = Decimal("2")
     max_volume_participation: Decimal = Decimal("0.1")
+    base_url: str | None = Field(default=None, description="override (local fakes, testnets)")
+    credentials: str | None = Field(default=None, description="keystore entry name")
+    keystore: str | None = Field(default=None, description="keystore file path")
+    keystore_key_env: str | None = None
+    keystore_passphrase_env: str | None = None
+    allow_withdrawal_keys: bool = False
+    timeout_s: float | None = None
+    tier: str | None = Field(default=None, description="rate-limit tier (Kraken)")
+    reconcile_interval_s: float | None = None
+    resend_window_s: float | None = None
+    params: dict[str, Any] = Field(default_factory=dict, description="adapter-specific extras")
 
 
 class RiskProfileConfig(Section):
@@ -94,6 +107,9 @@ class TapelineConfig(Section):
     projections: ProjectionConfig = ProjectionConfig()
     ingress: IngressConfig | None = None
     telemetry: TelemetryConfig = TelemetryConfig()
+    alerts: dict[str, Any] | None = Field(
+        default=None, description="alerts.config.AlertsConfig: rules and notification targets"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> TapelineConfig:

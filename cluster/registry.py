@@ -96,7 +96,7 @@ class RegistryActor:
         waits = []
         if md is not None:
             for name, handle in self.handles.items():
-                if name.startswith(("gateway.", "strategy.")):
+                if name.startswith(("gateway.", "strategy.", "risk.")):
                     waits.append(md.subscribe.remote(name, handle))
         for name, handle in self.handles.items():
             if name.startswith("risk."):

@@ -72,6 +72,7 @@ def start_system(cfg: TapelineConfig) -> System:
         name="registry", namespace=ns, num_cpus=0, lifetime="detached", get_if_exists=True
     ).remote(cfg.tape.url, ns)
     ray.get(registry.apply.remote(cfg.model_dump(mode="json", by_alias=True)))
+    ray.get(registry.ensure.remote())  # on an existing tape: bring back what is not running
     ray.get(registry.start_supervision.remote())
     return attach(cfg, registry)
 

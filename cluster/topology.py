@@ -94,6 +94,8 @@ def desired(cfg: TapelineConfig) -> dict[str, ActorSpec]:
             params={
                 "starting_cash": str(cfg.projections.starting_cash),
                 "poll_interval_s": cfg.projections.poll_interval_s,
+                **cfg.telemetry.model_dump(mode="json"),
+                "alerts": cfg.alerts,
             },
         )
     )

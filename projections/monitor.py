@@ -11,6 +11,7 @@ from collections import Counter, OrderedDict
 from typing import Any, ClassVar
 
 from domain.events import (
+    BarClosed,
     Event,
     OrderAccepted,
     OrderFilled,
@@ -37,6 +38,7 @@ COUNTED = (
     "CircuitOpened",
     "CircuitHalfOpened",
     "CircuitClosed",
+    "BarClosed",
 )
 
 
@@ -50,6 +52,9 @@ class MonitorProjection:
         self._recent: OrderedDict[Any, tuple[str, int]] = OrderedDict()
         self._memory = memory
         self._venue_of: dict[str, str] = {}
+        self.rejections_in_a_row: dict[str, int] = {}
+        self.open_circuits: set[str] = set()
+        self.last_bar_ns: dict[str, int] = {}
 
     def apply(self, event: Event) -> None:
         topic = type(event).__name__
@@ -59,8 +64,13 @@ class MonitorProjection:
             self.counts[("signals", event.source, "refused")] += 1
         elif isinstance(event, OrderIntentApproved):
             self.counts[("decisions", "approved", "")] += 1
+            self.rejections_in_a_row[event.strategy] = 0
+            self.rejections_in_a_row["total"] = 0
         elif isinstance(event, OrderIntentRejected):
             self.counts[("decisions", "rejected", event.rule)] += 1
+            n = self.rejections_in_a_row.get(event.strategy, 0) + 1
+            self.rejections_in_a_row[event.strategy] = n
+            self.rejections_in_a_row["total"] = self.rejections_in_a_row.get("total", 0) + 1
         elif isinstance(event, OrderSubmitted):
             self._venue_of[event.client_order_id] = event.venue
             self.counts[("orders", event.venue, "submitted")] += 1
@@ -76,8 +86,16 @@ class MonitorProjection:
                 self.counts[("venue_errors", venue, outcome)] += 1
         elif isinstance(event, OrderFilled):
             self.counts[("fills", event.venue, event.instrument)] += 1
+        elif isinstance(event, BarClosed):
+            self.last_bar_ns[event.instrument] = event.ts_ns
+            return  # bars are not hops of a signal
         elif topic.startswith("Circuit"):
-            self.counts[("circuit", getattr(event, "venue", "?"), topic)] += 1
+            venue = getattr(event, "venue", "?")
+            self.counts[("circuit", venue, topic)] += 1
+            if topic == "CircuitOpened":
+                self.open_circuits.add(venue)
+            elif topic == "CircuitClosed":
+                self.open_circuits.discard(venue)
         cause = self._recent.get(event.causation_id) if event.causation_id else None
         if cause is not None:
             self.latencies.append((f"{cause[0]}->{topic}", (event.ts_ns - cause[1]) / 1e6))

@@ -23,22 +23,26 @@ from domain.events.risk import (
 )
 from domain.events.signals import SignalReceived, SignalRefused, signal_stream
 from domain.events.system import (
+    ALERTS_STREAM,
     SYSTEM_STREAM,
     ActorAdded,
     ActorQuarantined,
     ActorReconfigured,
     ActorRemoved,
+    AlertFired,
     ConfigApplied,
     ProjectionRecorded,
     projection_stream,
 )
 
 __all__ = [
+    "ALERTS_STREAM",
     "SYSTEM_STREAM",
     "ActorAdded",
     "ActorQuarantined",
     "ActorReconfigured",
     "ActorRemoved",
+    "AlertFired",
     "BarClosed",
     "ConfigApplied",
     "Envelope",

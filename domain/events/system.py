@@ -53,3 +53,18 @@ class ActorReconfigured(Event):
 
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+ALERTS_STREAM = "alerts"
+
+
+class AlertFired(Event):
+    """An alert rule became true (it fires again only after it has cleared)."""
+
+    rule: str
+    kind: str
+    severity: str
+    subject: str
+    message: str
+    observed: str
+    threshold: str
