@@ -1,0 +1,210 @@
+"""Exports the tape to a date-partitioned Parquet archive, incrementally.
+
+Layout (hive partitioning, one wide table for every topic, see ``archive_schema``)::
+
+    <archive>/manifest.json
+    <archive>/date=2024-01-01/part-00000000000000000001.parquet
+
+The partition is the UTC date of each event's ``ts_ns``; a file's name is the tape position of
+its first row (zero-padded, so names sort in tape order); rows inside a file are in tape order.
+The manifest remembers the last exported position, so the next run exports only newer events.
+It is replaced atomically after the files are written: a file that a crashed run left behind
+(not in the manifest) is removed by the next run before it writes, so no event is archived twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from store.archive_schema import SCHEMA, RowBuilder
+from store.tape import Tape
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+PAGE = 20_000
+ROWS_PER_FLUSH = 500_000
+ROW_GROUP = 128 * 1024
+
+
+class ArchiveError(Exception):
+    """The archive does not belong to this tape, or its manifest cannot be read."""
+
+
+@dataclass
+class Manifest:
+    last_position: int = 0
+    events: int = 0
+    first_event_id: str | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path) -> Manifest:
+        path = root / MANIFEST
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ArchiveError(f"cannot read {path}: {exc}") from None
+        if data.get("format") != FORMAT:
+            raise ArchiveError(f"{path}: unknown archive format {data.get('format')!r}")
+        return cls(
+            last_position=int(data["last_position"]),
+            events=int(data["events"]),
+            first_event_id=data.get("first_event_id"),
+            files=list(data["files"]),
+        )
+
+    def save(self, root: Path) -> None:
+        data = {
+            "format": FORMAT,
+            "last_position": self.last_position,
+            "events": self.events,
+            "first_event_id": self.first_event_id,
+            "files": self.files,
+        }
+        tmp = root / f".{MANIFEST}.tmp"
+        tmp.write_text(json.dumps(data, indent=1), "utf-8")
+        os.replace(tmp, root / MANIFEST)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    events: int
+    files: list[str]
+    last_position: int
+    total_events: int
+
+
+def _first_event_id(tape: Tape) -> str | None:
+    rows = tape.raw_rows(0, 1)
+    if not rows:
+        return None
+    import orjson
+
+    from store.codec import split_chain
+
+    return str(orjson.loads(split_chain(rows[0][4])[0]).get("event_id"))
+
+
+def _remove_orphans(root: Path, manifest: Manifest) -> None:
+    known = {f["path"] for f in manifest.files}
+    for path in root.glob("date=*/part-*.parquet"):
+        if path.relative_to(root).as_posix() not in known:
+            path.unlink()
+
+
+def utc_dates(ts_ns: np.ndarray) -> np.ndarray:
+    """``YYYY-MM-DD`` of each UTC nanosecond timestamp."""
+    return ts_ns.astype("datetime64[ns]").astype("datetime64[D]").astype(str)
+
+
+def _write(root: Path, table: pa.Table) -> list[dict[str, Any]]:
+    """Write ``table`` (tape order) as one file per UTC date; returns the manifest entries."""
+    ts = table.column("ts_ns").to_numpy(zero_copy_only=False)
+    dates = utc_dates(ts)
+    entries = []
+    for date in sorted(set(dates.tolist())):
+        rows = np.flatnonzero(dates == date)
+        part = table.take(pa.array(rows)) if len(rows) != len(table) else table
+        positions = part.column("position").to_numpy()
+        rel = f"date={date}/part-{int(positions[0]):020d}.parquet"
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".parquet.tmp")
+        pq.write_table(
+            part,
+            tmp,
+            compression="zstd",
+            row_group_size=ROW_GROUP,
+            use_dictionary=True,
+            write_statistics=True,
+        )
+        os.replace(tmp, target)
+        entries.append(
+            {
+                "path": rel,
+                "rows": len(part),
+                "first_position": int(positions[0]),
+                "last_position": int(positions[-1]),
+            }
+        )
+    return entries
+
+
+def export_archive(
+    tape: Tape, root: str | Path, *, rows_per_flush: int = ROWS_PER_FLUSH
+) -> ExportResult:
+    """Append every event after the manifest's last position to the archive at ``root``."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest.load(root)
+    first_id = _first_event_id(tape)
+    if manifest.files and manifest.first_event_id != first_id:
+        raise ArchiveError(f"{root} archives another tape (its first event differs)")
+    stop = tape.max_position()
+    if manifest.last_position > stop:
+        raise ArchiveError(
+            f"{root} already holds position {manifest.last_position}, past this tape's end {stop}"
+        )
+    _remove_orphans(root, manifest)
+    manifest.first_event_id = first_id
+    written: list[str] = []
+    exported = 0
+    position = manifest.last_position
+    builder = RowBuilder()
+    while position < stop:
+        rows = tape.raw_rows(position, min(PAGE, stop - position))
+        if not rows:
+            break
+        for pos, stream, version, topic, state in rows:
+            if pos > stop:
+                break
+            builder.add(pos, stream, version, topic, state)
+            position = pos
+        if len(builder) >= rows_per_flush or position >= stop or len(rows) < PAGE:
+            exported += _flush(root, builder, manifest, written)
+            builder = RowBuilder()
+    if len(builder):
+        exported += _flush(root, builder, manifest, written)
+    return ExportResult(exported, written, manifest.last_position, manifest.events)
+
+
+def _flush(root: Path, builder: RowBuilder, manifest: Manifest, written: list[str]) -> int:
+    if not len(builder):
+        return 0
+    table = builder.table()
+    entries = _write(root, table)
+    manifest.files.extend(entries)
+    manifest.last_position = int(builder.cols["position"][-1])
+    manifest.events += len(table)
+    manifest.save(root)
+    written.extend(e["path"] for e in entries)
+    return len(table)
+
+
+def archive_files(root: str | Path) -> list[Path]:
+    """The archive's data files, as the manifest lists them (tape order)."""
+    root = Path(root)
+    manifest = Manifest.load(root)
+    files = sorted(manifest.files, key=lambda f: f["first_position"])
+    return [root / f["path"] for f in files]
+
+
+__all__ = [
+    "SCHEMA",
+    "ArchiveError",
+    "ExportResult",
+    "Manifest",
+    "archive_files",
+    "export_archive",
+    "utc_dates",
+]
