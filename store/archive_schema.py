@@ -62,6 +62,7 @@ DECIMALS = ("quantity", "price", "fee", "close")
 DERIVED: tuple[tuple[str, pa.DataType], ...] = (
     ("close_ts_ns", pa.int64()),  # bars: open_ts_ns + interval_s seconds
     ("fill_key", pa.int64()),  # fills: 64-bit hash of (client_order_id, fill_id), for dedupe
+    ("quantity_scale", pa.int8()),  # decimal places of quantity_dec: exact integer arithmetic
 )
 TAIL: tuple[tuple[str, pa.DataType], ...] = (
     ("event_json", pa.string()),
@@ -166,6 +167,7 @@ class RowBuilder:
         )
         coid, fid = row.get("client_order_id"), row.get("fill_id")
         cols["fill_key"].append(fill_key(coid, fid) if coid and fid else None)
+        cols["quantity_scale"].append(_scale(cols["quantity_dec"][-1]))
         cols["event_json"].append(body.decode())
         cols["chain_hash"].append(chain)
 
@@ -180,6 +182,13 @@ def _float(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _scale(text: str | None) -> int | None:
+    if text is None:
+        return None
+    dot = text.find(".")
+    return 0 if dot < 0 else min(len(text) - dot - 1, 127)
 
 
 def _int(value: Any) -> int | None:
