@@ -220,17 +220,25 @@ class RegistryActor:
 
     # observation and supervision ---------------------------------------------------------------
 
-    async def list(self) -> list[dict[str, Any]]:
+    def _records(self) -> dict[str, dict[str, Any]]:
+        """Ray's record (state, node, restarts) of each topology actor, found by actor id: the
+        GCS actor table carries no namespace, and other namespaces may reuse our names."""
         import ray._private.state as gcs
 
-        table = {
-            (a.get("Name"), a.get("RayNamespace")): a
-            for a in gcs.actors().values()
-            if a.get("State") != "DEAD" or a.get("Name") in self.topology
-        }
+        by_id = {a.get("ActorID"): a for a in gcs.actors().values()}
+        out = {}
+        for name in self.topology:
+            handle = self.handles.get(name) or self._handle(name)
+            info = by_id.get(handle._actor_id.hex()) if handle is not None else None
+            if info is not None:
+                out[name] = info
+        return out
+
+    async def list(self) -> list[dict[str, Any]]:
+        table = self._records()
         rows = []
         for name, spec in sorted(self.topology.items()):
-            info = table.get((name, self.namespace), {})
+            info = table.get(name, {})
             row = {
                 "name": name,
                 "kind": spec.kind,
@@ -263,13 +271,10 @@ class RegistryActor:
 
     async def check_restarts(self) -> list[str]:
         """Quarantine actors that restarted too often within the window; returns their names."""
-        import ray._private.state as gcs
-
         now = time.monotonic()
         stopped = []
-        for a in gcs.actors().values():
-            name = a.get("Name")
-            if a.get("RayNamespace") != self.namespace or name not in self.topology:
+        for name, a in self._records().items():
+            if name in self.quarantined:
                 continue
             count = int(a.get("NumRestarts", 0))
             new = count - self.seen_restarts.get(name, count)
