@@ -115,6 +115,7 @@ class Gateway(Reconciling, PaperBars):
         self.live = not hasattr(self.adapter, "on_bar")
         self.orders: dict[str, Order] = {}
         self.submitted_ns: dict[str, int] = {}
+        self.submitted: dict[str, OrderSubmitted] = {}
         self.last_bar_ts: dict[str, int] = {}
         self.last_fill_ns = 0
         self.discrepancies: dict[str, tuple[Any, Any]] = {}
@@ -174,6 +175,7 @@ class Gateway(Reconciling, PaperBars):
                 return
             order = Order(client_order_id=coid)
             self.submitted_ns[coid] = event.ts_ns
+            self.submitted[coid] = event
         try:
             self.orders[coid] = order.apply(event)
         except OrderStateError as exc:
@@ -219,7 +221,9 @@ class Gateway(Reconciling, PaperBars):
 
     def _next(self, coid: str, cls: type[Event], cause: Event | None, **fields: Any) -> Event:
         order = self.orders[coid]
-        meta = self.writer.meta(cause)
+        # the order's later events descend from its OrderSubmitted: one causal chain and one
+        # trace from the signal to the venue and back
+        meta = self.writer.meta(cause or self.submitted.get(coid))
         envelope = meta.envelope(order_stream(coid), order.version + 1)
         return cls(**envelope, client_order_id=coid, **fields)
 

@@ -28,6 +28,7 @@ class PaperBars:
     orders: dict[str, Order]
     last_bar_ts: dict[str, int]
     anomalies: list[str]
+    submitted: dict[str, Any]
 
     def _fill_event(self, fill: VenueFill, order: Order | None) -> Event | None:
         if order is None:
@@ -35,7 +36,7 @@ class PaperBars:
             return None
         if fill.fill_id in order.fill_ids:
             return None
-        meta = self.writer.meta()
+        meta = self.writer.meta(self.submitted.get(order.client_order_id))
         return OrderFilled(
             **meta.envelope(order_stream(order.client_order_id), order.version + 1),
             client_order_id=order.client_order_id,
@@ -81,7 +82,9 @@ class PaperBars:
                 cls = OrderExpired if closed.status is VenueOrderStatus.EXPIRED else OrderCanceled
                 stream = order_stream(cid)
                 event = cls(
-                    **self.writer.meta().envelope(stream, order.version + 1),
+                    **self.writer.meta(self.submitted.get(cid)).envelope(
+                        stream, order.version + 1
+                    ),
                     client_order_id=cid,
                     reason="time in force",
                 )

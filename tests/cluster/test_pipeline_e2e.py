@@ -52,3 +52,26 @@ def test_demo_pipeline_trades_and_replays(
     positions = live["positions"]["positions"]
     assert positions, "the demo should hold or have held positions"
     assert live["orders"]["counts"]["filled"] == len(approvals)
+
+
+def test_every_order_event_traces_back_to_its_signal(
+    ray_cluster: object, small_config: TapelineConfig
+) -> None:
+    system = start_system(small_config)
+    try:
+        ray.get(system.market_data.run.remote(max_steps=120), timeout=240)
+    finally:
+        stop_system(system)
+    with open_tape(small_config.tape.url) as tape:
+        events = [r.event for r in tape.iter_all()]
+    by_id = {e.event_id: e for e in events}
+    signals = {e.event_id: e for e in events if isinstance(e, SignalReceived)}
+    order_events = [e for e in events if e.stream.startswith("order.")]
+    assert order_events
+    for e in order_events:
+        cause = e
+        while cause.causation_id is not None and cause.event_id not in signals:
+            cause = by_id[cause.causation_id]
+        assert cause.event_id in signals, f"{e.topic} {e.stream} has no causal path to a signal"
+        assert e.correlation_id == str(cause.event_id)
+        assert e.traceparent == cause.traceparent and e.traceparent is not None
