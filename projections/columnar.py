@@ -61,6 +61,13 @@ def _linear_scan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return acc
 
 
+def stable_order(codes: np.ndarray) -> np.ndarray:
+    """A stable argsort of small non-negative codes (numpy radix-sorts 16-bit integers)."""
+    if len(codes) and int(codes.max()) < 2**16:
+        return np.argsort(codes.astype(np.uint16), kind="stable")
+    return np.argsort(codes, kind="stable")
+
+
 @dataclass(frozen=True, slots=True)
 class BookScan:
     """Per fill, in ``order`` (grouped by book, tape order inside): the book's state."""
@@ -79,7 +86,7 @@ def scan_books(
     key: np.ndarray, signed: np.ndarray, units: np.ndarray | None, price: np.ndarray
 ) -> BookScan:
     """Average-cost books keyed by ``key``: quantities, costs and realised P&L after each fill."""
-    order = np.argsort(key, kind="stable")
+    order = stable_order(key)
     k, s, p = key[order], signed[order], price[order]
     n = len(k)
     start = np.ones(n, dtype=bool)
@@ -150,7 +157,7 @@ def _equity_deltas(m: MarketArrays, pos: BookScan, n_instruments: int) -> np.nda
     q_after[pos.order] = pos.q_after
     cost_after = np.empty(len(pos.order))
     cost_after[pos.order] = pos.cost_after
-    by_instrument = np.argsort(row_instrument.astype(np.int32), kind="stable")
+    by_instrument = stable_order(row_instrument)
     bounds = np.r_[0, np.cumsum(np.bincount(row_instrument, minlength=n_instruments))]
     books = np.unique(m.fill_venue * n_instruments + m.fill_instrument)
     for book in books.tolist():
@@ -296,6 +303,15 @@ class ColumnarReplay:
         )  # fmt: skip
 
 
+def strategy_curves(trades: TradeLog, starting_cash: float) -> dict[str, EquityCurve]:
+    """Each strategy's realised equity: the cash plus its closed trades' net P&L at their exits."""
+    curves = {
+        name: realised_equity(trades, starting_cash, np.flatnonzero(trades.strategy.codes == i))
+        for i, name in enumerate(trades.strategy.names)
+    }
+    return {name: curve for name, curve in curves.items() if len(curve)}
+
+
 def performance_of(
     trades: TradeLog,
     equity: EquityCurve,
@@ -305,14 +321,10 @@ def performance_of(
     annualization: Annualization,
 ) -> PerformanceReport:
     """The metrics from columnar inputs, the same way for the columnar and the Decimal replay."""
-    per_strategy = {
-        name: realised_equity(trades, starting_cash, np.flatnonzero(trades.strategy.codes == i))
-        for i, name in enumerate(trades.strategy.names)
-    }
     return compute_performance(
         trades=trades,
         equity=equity,
-        strategy_equity={k: v for k, v in per_strategy.items() if len(v)},
+        strategy_equity=strategy_curves(trades, starting_cash),
         fills=fills,
         positions=snapshots,
         annualization=annualization,

@@ -62,18 +62,30 @@ class MarketArrays:
 
 
 def dictionary_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Integer codes into the sorted distinct values of a string column (no nulls)."""
+    """Integer codes into the sorted distinct values of a string column (nulls get code -1)."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if not pa.types.is_dictionary(arr.type):
         arr = pc.dictionary_encode(arr)
-    if arr.null_count:
-        raise ValueError("a label column has nulls")
     names = [str(n) for n in arr.dictionary.to_pylist()]
-    codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    indices = arr.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    codes = indices.to_numpy().astype(np.int64, copy=False)
     order = sorted(range(len(names)), key=names.__getitem__)
-    remap = np.empty(len(names), dtype=np.int64)
+    remap = np.full(len(names) + 1, -1, dtype=np.int64)  # the extra last slot maps -1 to -1
     remap[order] = np.arange(len(names))
-    return (remap[codes] if len(names) else codes), tuple(names[i] for i in order)
+    return remap[codes], tuple(names[i] for i in order)
+
+
+def _compact(codes: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Keep only the names that ``codes`` use (still sorted), renumbered from 0."""
+    if not len(names):
+        return codes, names
+    used = np.bincount(codes, minlength=len(names)) > 0
+    if bool(used.all()):
+        return codes, names
+    renumber = np.cumsum(used) - 1
+    return renumber[codes], tuple(n for n, u in zip(names, used.tolist(), strict=True) if u)
 
 
 def exact_units(
@@ -92,77 +104,96 @@ def exact_units(
     return np.rint(x).astype(np.int64)
 
 
-def _f64(t: pa.Table, name: str) -> np.ndarray:
-    return t.column(name).to_numpy().astype(np.float64, copy=False)
+def _numbers(table: pa.Table, name: str, rows: np.ndarray, dtype: type) -> np.ndarray:
+    """``rows`` of a numeric column (nulls elsewhere are filled first, so ints stay exact)."""
+    column = table.column(name)
+    if column.null_count:
+        column = pc.fill_null(column, 0)
+    values = column.to_numpy()
+    return values[rows].astype(dtype, copy=False)
 
 
-def _i64(t: pa.Table, name: str) -> np.ndarray:
-    return t.column(name).to_numpy().astype(np.int64, copy=False)
+def _first_occurrences(keys: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """True where a key is seen for the first time (hash-based, one pass, no sort)."""
+    encoded = pc.dictionary_encode(keys)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.to_numpy()
+    if len(encoded.dictionary) == len(codes):
+        return np.ones(len(codes), dtype=bool)
+    seen = np.maximum.accumulate(codes)
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = codes[1:] > seen[:-1]
+    return first
 
 
 def market_arrays(table: pa.Table) -> MarketArrays:
     """The fills and bar closes of an archive table in tape order (other topics are skipped)."""
     topic, topics = dictionary_codes(table.column("topic"))
-    fill_code = topics.index(FILL) if FILL in topics else -1
-    bar_code = topics.index(BAR) if BAR in topics else -1
-    is_fill = topic == fill_code
-    keep = is_fill | (topic == bar_code)
+    is_fill = topic == (topics.index(FILL) if FILL in topics else -2)
+    is_bar = topic == (topics.index(BAR) if BAR in topics else -2)
     rows = np.flatnonzero(is_fill)
     duplicates = 0
     if len(rows):
-        keys = table.column("fill_key").to_numpy()[rows]
-        unique, first = np.unique(keys, return_index=True)
-        if len(unique) < len(rows):
-            duplicates = len(rows) - len(unique)
-            repeated = np.ones(len(rows), dtype=bool)
-            repeated[first] = False
-            keep[rows[repeated]] = False
-    if not bool(keep.all()):
-        table = table.filter(pa.array(keep))
-        is_fill = is_fill[keep]
-    rows, bar_rows = np.flatnonzero(is_fill), np.flatnonzero(~is_fill)
-    venue, venues = dictionary_codes(table.column("venue"))
-    instrument, instruments = dictionary_codes(table.column("instrument"))
-    fills, bars = table.take(pa.array(rows)), table.take(pa.array(bar_rows))
+        first = _first_occurrences(table.column("fill_key").take(pa.array(rows)))
+        duplicates = int(len(rows) - first.sum())
+        if duplicates:
+            is_fill[rows[~first]] = False
+            rows = rows[first]
+    bar_rows = np.flatnonzero(is_bar)
+    kept = is_fill | is_bar
+    place = np.cumsum(kept) - 1  # row -> index in the merged fills-and-bars sequence
+    merged = np.flatnonzero(kept)
+    venue, venues = _compact(*_pick(dictionary_codes(table.column("venue")), merged))
+    instrument, instruments = _compact(*_pick(dictionary_codes(table.column("instrument")), merged))
+    fill_at, bar_at = place[rows], place[bar_rows]
     strategy, strategies = np.zeros(0, np.int64), ()
     signed = np.zeros(0)
-    if len(fills):
-        strategy, strategies = dictionary_codes(fills.column("strategy"))
-        side, side_names = dictionary_codes(fills.column("side"))
-        sign_of = np.array([1.0 if s == "buy" else -1.0 for s in side_names])
-        signed = _f64(fills, "quantity") * sign_of[side]
-    book = venue[rows] * max(len(instruments), 1) + instrument[rows]
+    if len(rows):
+        strategy, strategies = _compact(*_pick(dictionary_codes(table.column("strategy")), rows))
+        side, side_names = _pick(dictionary_codes(table.column("side")), rows)
+        sign_of = np.array([1.0 if s == "buy" else -1.0 for s in side_names] + [0.0])
+        signed = _numbers(table, "quantity", rows, np.float64) * sign_of[side]
+    n_i = max(len(instruments), 1)
+    book = venue[fill_at] * n_i + instrument[fill_at]
     scale = None
-    if "quantity_scale" in fills.column_names and fills.column("quantity_scale").null_count == 0:
-        scale = _i64(fills, "quantity_scale")
+    if "quantity_scale" in table.column_names:
+        scale = _numbers(table, "quantity_scale", rows, np.int64)
     interval_ns = None
-    if len(bars):
-        values, counts = np.unique(_i64(bars, "interval_s"), return_counts=True)
+    if len(bar_rows):
+        intervals = _numbers(table, "interval_s", bar_rows, np.int64)
+        values, counts = np.unique(intervals, return_counts=True)
         interval_ns = int(values[np.argmax(counts)]) * NS
     return MarketArrays(
-        n=len(table),
-        fill_rows=rows,
-        bar_rows=bar_rows,
+        n=len(merged),
+        fill_rows=fill_at,
+        bar_rows=bar_at,
         venues=venues,
         instruments=instruments,
         strategies=strategies,
         fill_strategy=strategy,
-        fill_venue=venue[rows],
-        fill_instrument=instrument[rows],
+        fill_venue=venue[fill_at],
+        fill_instrument=instrument[fill_at],
         signed=signed,
         units=exact_units(signed, scale, book),
-        price=_f64(fills, "price"),
-        fee=_f64(fills, "fee"),
-        fill_ts_ns=_i64(fills, "fill_ts_ns"),
-        bar_venue=venue[bar_rows],
-        bar_instrument=instrument[bar_rows],
-        close=_f64(bars, "close"),
-        close_ts_ns=_i64(bars, "close_ts_ns"),
+        price=_numbers(table, "price", rows, np.float64),
+        fee=_numbers(table, "fee", rows, np.float64),
+        fill_ts_ns=_numbers(table, "fill_ts_ns", rows, np.int64),
+        bar_venue=venue[bar_at],
+        bar_instrument=instrument[bar_at],
+        close=_numbers(table, "close", bar_rows, np.float64),
+        close_ts_ns=_numbers(table, "close_ts_ns", bar_rows, np.int64),
         interval_ns=interval_ns,
         duplicates=duplicates,
     )
 
 
+def _pick(
+    coded: tuple[np.ndarray, tuple[str, ...]], rows: np.ndarray
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    return coded[0][rows], coded[1]
+
+
 def read_market(root: str | Path) -> MarketArrays:
     """Read only what a replay needs from the archive at ``root``."""
-    return market_arrays(read_archive(root, COLUMNS, topics=(FILL, BAR)))
+    return market_arrays(read_archive(root, COLUMNS))

@@ -1,0 +1,137 @@
+"""Replay throughput: positions, P&L and the performance metrics rebuilt from 1M events.
+
+Three routes over the same tape of bars and fills (``benchmarks/replay_tape.py``), timed in the
+same run:
+
+- ``sqlite``: the tape on SQLite folded through the ``Decimal`` projections, then the metrics;
+- ``parquet``: the Parquet archive read (only the needed columns) and replayed column by column,
+  then the metrics;
+- ``numpy``: the same columnar replay and metrics on arrays already in memory (no I/O, no
+  decoding): the bare numpy baseline. ``parquet_ratio_to_numpy`` = parquet rate / numpy rate.
+
+The three must agree (net P&L, equity and trade count) or the script fails.
+
+    .venv/bin/python benchmarks/replay.py [--events 1000000] [--runs 3] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import emit, machine
+from benchmarks.replay_tape import iter_session
+from cluster.report import Analytics, analytics_from_replay, analytics_from_tape
+from projections.columnar import replay, replay_archive
+from store import open_tape
+from store.archive import export_archive
+from store.archive_arrays import read_market
+
+CASH = Decimal(100_000)
+BATCH = 1000
+
+
+def build_tape(url: str, n: int) -> tuple[int, float]:
+    tape = open_tape(url)
+    t0 = time.perf_counter()
+    batch = []
+    count = 0
+    for event in iter_session(n, seed=11):
+        batch.append(event)
+        if len(batch) == BATCH:
+            tape.append(batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        tape.append(batch)
+        count += len(batch)
+    elapsed = time.perf_counter() - t0
+    tape.close()
+    return count, elapsed
+
+
+def timed(fn, runs: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    best, result = math.inf, None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def _same(a: Analytics, b: Analytics) -> bool:
+    def close(x: float, y: float) -> bool:
+        return abs(x - y) <= 1e-6 * max(1.0, abs(x))
+
+    return (
+        close(a.totals["net_pnl"], b.totals["net_pnl"])
+        and close(float(a.equity.equity[-1]), float(b.equity.equity[-1]))
+        and a.metrics.total.trades == b.metrics.total.trades
+        and close(a.metrics.total.sharpe or 0.0, b.metrics.total.sharpe or 0.0)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=None, help="keep the tape and archive here")
+    args = parser.parse_args()
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="tapeline-replay-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / "tape.sqlite"
+    url = f"sqlite:///{db}"
+    archive = workdir / "archive"
+    if not db.exists():
+        n, gen_s = build_tape(url, args.events)
+        print(f"tape: {n:,} events appended in {gen_s:.1f}s ({n / gen_s:,.0f}/s)")
+    with open_tape(url) as tape:
+        n = tape.max_position()
+        t0 = time.perf_counter()
+        exported = export_archive(tape, archive)
+        export_s = time.perf_counter() - t0
+        print(f"archive: {exported.events:,} new events exported in {export_s:.1f}s")
+        sqlite_s, from_tape = timed(lambda: analytics_from_tape(tape, CASH), 1)
+    print(f"sqlite (Decimal projections + metrics): {sqlite_s:.2f}s")
+
+    def from_parquet() -> Analytics:
+        return analytics_from_replay(replay_archive(archive, float(CASH)))
+
+    parquet_s, from_archive = timed(from_parquet, args.runs)
+    print(f"parquet (read + columnar replay + metrics): {parquet_s * 1000:.0f} ms")
+    market = read_market(archive)
+
+    def from_numpy() -> Analytics:
+        return analytics_from_replay(replay(market, float(CASH)))
+
+    numpy_s, from_arrays = timed(from_numpy, args.runs)
+    print(f"numpy (columnar replay + metrics, arrays in memory): {numpy_s * 1000:.0f} ms")
+    agree = _same(from_tape, from_archive) and _same(from_archive, from_arrays)  # type: ignore[arg-type]
+    print(f"fills {market.signed.size:,}, bars {market.close.size:,}, routes agree: {agree}")
+    figures = {
+        "events": n,
+        "sqlite_events_per_s": round(n / sqlite_s),
+        "parquet_events_per_s": round(n / parquet_s),
+        "numpy_events_per_s": round(n / numpy_s),
+        "parquet_ratio_to_numpy": round(numpy_s / parquet_s, 3),
+        "archive_export_events_per_s": round(exported.events / export_s)
+        if exported.events
+        else None,
+        "tracing_overhead_p50": None,
+        "routes_agree": agree,
+        "machine": machine(),
+    }
+    emit(figures)
+    if not agree:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
