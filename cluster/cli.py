@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cluster.analytics_cli import archive, audit, report
 from cluster.config import ConfigError, TapelineConfig, load_config
 from cluster.keys_cli import app as keys_app
 from cluster.ops_cli import actors_app, apply, up
@@ -77,8 +78,12 @@ def replay(
             "projection differs from what was recorded live",
         ),
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="rebuild as it stood at this instant (ISO time or ns)"),
+    ] = None,
 ) -> None:
-    """Rebuild every projection from the tape."""
+    """Rebuild every projection from the tape (optionally as it stood at an instant)."""
     import time
 
     from cluster.render import positions_table, summary_lines
@@ -94,7 +99,17 @@ def replay(
         raise typer.Exit(2) from None
     with t:
         t0 = time.perf_counter()
-        result = verify(t, cash) if verify_ else rebuild(t, cash)
+        if as_of is not None:
+            from cluster.audit import parse_time, rebuild_as_of
+
+            try:
+                as_of_ns = parse_time(as_of)
+            except ValueError as exc:
+                console.print(f"[red]{exc}[/]")
+                raise typer.Exit(2) from None
+            result = rebuild_as_of(t, cash, as_of_ns)
+        else:
+            result = verify(t, cash) if verify_ else rebuild(t, cash)
         elapsed = time.perf_counter() - t0
     console.print(positions_table(result.bundle.state()))
     for line in summary_lines(result.bundle.state(), {}):
@@ -119,6 +134,9 @@ app.command()(apply)
 app.command()(halt)
 app.command()(resume)
 app.command("reduce-only")(reduce_only)
+app.command()(archive)
+app.command()(audit)
+app.command()(report)
 
 
 def main() -> None:  # pragma: no cover
