@@ -31,6 +31,7 @@ def settings() -> IngressSettings:
         sources={
             "tv": SourceSettings(secret=SECRET, rate_limit=None),
             "cmd": SourceSettings(secret=CMD_SECRET, rate_limit=None),
+            "tvonly": SourceSettings(secret=SECRET, rate_limit=None, ip_preset="tradingview"),
         }
     )
 
@@ -72,8 +73,10 @@ class World:
             return tape.read_stream(signal_stream(source))
 
 
-async def start_service(url: str, forwarded: list[SignalReceived]) -> IngressService:
-    service = IngressService(settings(), open_tape(url), forwarded.append, port=0)
+async def start_service(
+    url: str, forwarded: list[SignalReceived], offload: bool = False
+) -> IngressService:
+    service = IngressService(settings(), open_tape(url), forwarded.append, port=0, offload=offload)
     await service.start()
     return service
 
@@ -88,10 +91,15 @@ def tape_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/tape.sqlite"
 
 
+@pytest.fixture(params=[False, True], ids=["inline", "offload"])
+def offload(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 @pytest.fixture
-async def world(tape_url: str) -> AsyncIterator[World]:
+async def world(tape_url: str, offload: bool) -> AsyncIterator[World]:
     forwarded: list[SignalReceived] = []
-    service = await start_service(tape_url, forwarded)
+    service = await start_service(tape_url, forwarded, offload)
     w = World(tape_url, service, forwarded)
     try:
         yield w
@@ -247,3 +255,13 @@ async def test_health_answers_while_serving(world: World) -> None:
     assert response.json() == {"status": "ok"}
     stats = world.service.stats()
     assert stats["address"] == world.service.address() and stats["lag"] == 0
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(world: World) -> None:
+    """No proxy is trusted: a local peer claiming to relay TradingView is still a local peer."""
+    response = await world.http.post(
+        "/webhook/tvonly", content=tv_alert(), headers={"x-forwarded-for": "52.89.214.238"}
+    )
+    assert response.status_code == 403
+    (refused,) = world.stream("tvonly")
+    assert refused.code == "ip_not_allowed" and refused.client_ip == "127.0.0.1"
