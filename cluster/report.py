@@ -21,7 +21,13 @@ from domain.events import BarClosed, Event, OrderFilled
 from domain.values import Side
 from projections.base import FoldProjection, Handler
 from projections.bundle import ProjectionBundle
-from projections.columnar import ColumnarReplay, performance_of, replay_archive, strategy_curves
+from projections.columnar import (
+    ColumnarReplay,
+    default_annualization,
+    performance_of,
+    replay_archive,
+    strategy_curves,
+)
 from projections.default import default_bundle
 from projections.equity import EquityProjection
 from projections.performance import PerformanceReport
@@ -38,7 +44,6 @@ from reports import render_table, write_html_report
 from store import Tape
 
 NS = 1_000_000_000
-DAY_NS = 86_400 * NS
 
 
 class FillLog(FoldProjection):
@@ -128,13 +133,6 @@ def snapshots(positions: PositionsProjection, equity: EquityCurve) -> PositionSn
     )
 
 
-def _annualization(
-    given: Annualization | None, interval_ns: int | None, risk_free_rate: float = 0.0
-) -> Annualization:
-    """The one given, else bars of the tape's own interval (daily without bars)."""
-    return given or Annualization(interval_ns=interval_ns or DAY_NS, risk_free_rate=risk_free_rate)
-
-
 def analytics_from_bundle(
     bundle: ProjectionBundle,
     fill_log: FillLog,
@@ -151,7 +149,7 @@ def analytics_from_bundle(
     trades = bundle["trades"]
     assert isinstance(positions, PositionsProjection) and isinstance(trades, TradesProjection)
     log = trade_log(trades)
-    ann = _annualization(annualization, fill_log.interval_ns(), risk_free_rate)
+    ann = annualization or default_annualization(fill_log.interval_ns(), equity, risk_free_rate)
     metrics = performance_of(
         log, equity, fill_log.fills(), snapshots(positions, equity), starting_cash, ann
     )
@@ -186,7 +184,7 @@ def analytics_from_tape(
 def analytics_from_replay(
     result: ColumnarReplay, annualization: Annualization | None = None, risk_free_rate: float = 0.0
 ) -> Analytics:
-    ann = _annualization(annualization, result.interval_ns, risk_free_rate)
+    ann = annualization or default_annualization(result.interval_ns, result.equity, risk_free_rate)
     return Analytics(
         source="archive",
         events=result.events,

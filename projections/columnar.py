@@ -230,7 +230,8 @@ def _trade_log(
     grows = np.flatnonzero(opened > 0)
     run = np.flatnonzero(np.r_[True, trade[grows][1:] != trade[grows][:-1]])
     max_qty = np.zeros(n)
-    max_qty[trade[grows][run]] = np.maximum.reduceat(np.abs(qa[grows]), run) if len(run) else []
+    if len(grows):
+        max_qty[trade[grows][run]] = np.maximum.reduceat(np.abs(qa[grows]), run)
     done = np.flatnonzero(ends)
     closing_trade = exit_trade[done]
     tape_order = np.argsort(o[done], kind="stable")  # closed in tape order of the closing fill
@@ -297,10 +298,25 @@ class ColumnarReplay:
 
     def performance(self, annualization: Annualization | None = None) -> PerformanceReport:
         """Every metric of ``compute_performance``; strategies' curves are their realised ones."""
+        ann = annualization or default_annualization(self.interval_ns, self.equity)
         return performance_of(
-            self.trades, self.equity, self.fills, self.snapshots(), self.starting_cash,
-            annualization or Annualization(interval_ns=self.interval_ns or NS * 86_400),
-        )  # fmt: skip
+            self.trades, self.equity, self.fills, self.snapshots(), self.starting_cash, ann
+        )
+
+
+DAY_NS = 86_400 * NS
+DAILY_FROM_NS = 30 * DAY_NS
+
+
+def default_annualization(
+    bar_interval_ns: int | None, equity: EquityCurve, risk_free_rate: float = 0.0
+) -> Annualization:
+    """Daily returns (the usual basis of Sharpe and Sortino) for a run of 30 days or more; a
+    shorter run is measured on its own bars, so that it still has returns to measure."""
+    span = int(equity.ts_ns[-1] - equity.ts_ns[0]) if len(equity) else 0
+    daily = span >= DAILY_FROM_NS or not bar_interval_ns
+    interval = DAY_NS if daily else bar_interval_ns
+    return Annualization(interval_ns=interval, risk_free_rate=risk_free_rate)
 
 
 def strategy_curves(trades: TradeLog, starting_cash: float) -> dict[str, EquityCurve]:
@@ -373,7 +389,7 @@ def replay(m: MarketArrays, starting_cash: float = 100_000.0) -> ColumnarReplay:
 
 
 def _positions(m: MarketArrays, pos: BookScan, n_i: int) -> pa.Table:
-    last = np.flatnonzero(np.r_[pos.start[1:], True])
+    last = np.flatnonzero(np.r_[pos.start[1:], True]) if len(pos.start) else pos.order
     books = pos.key[last]
     venue, instrument = books // n_i, books % n_i
     o = pos.order

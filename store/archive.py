@@ -2,7 +2,7 @@
 
 Layout (hive partitioning, one wide table for every topic, see ``archive_schema``)::
 
-    <archive>/manifest.json
+    <archive>/_manifest.json   (a leading "_" keeps dataset readers off it)
     <archive>/date=2024-01-01/part-00000000000000000001.parquet
 
 The partition is the UTC date of each event's ``ts_ns``; a file's name is the tape position of
@@ -24,10 +24,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from store.archive_schema import SCHEMA, RowBuilder
+from store.archive_schema import ENCODED_COLUMNS, SCHEMA, RowBuilder
 from store.tape import Tape
 
-MANIFEST = "manifest.json"
+MANIFEST = "_manifest.json"
 FORMAT = 1
 PAGE = 20_000
 ROWS_PER_FLUSH = 500_000
@@ -95,6 +95,15 @@ def _first_event_id(tape: Tape) -> str | None:
     return str(orjson.loads(split_chain(rows[0][4])[0]).get("event_id"))
 
 
+def _archived_fill_keys(root: Path, manifest: Manifest) -> set[int]:
+    if not manifest.files:
+        return set()
+    from store.archive_read import read_archive
+
+    keys = read_archive(root, ["fill_key"]).column("fill_key").drop_null()
+    return set(keys.to_numpy().tolist())
+
+
 def _remove_orphans(root: Path, manifest: Manifest) -> None:
     known = {f["path"] for f in manifest.files}
     for path in root.glob("date=*/part-*.parquet"):
@@ -119,13 +128,13 @@ def _write(root: Path, table: pa.Table) -> list[dict[str, Any]]:
         rel = f"date={date}/part-{int(positions[0]):020d}.parquet"
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".parquet.tmp")
+        tmp = target.parent / f".{target.name}.tmp"
         pq.write_table(
             part,
             tmp,
             compression="zstd",
             row_group_size=ROW_GROUP,
-            use_dictionary=True,
+            use_dictionary=list(ENCODED_COLUMNS),
             write_statistics=True,
         )
         os.replace(tmp, target)
@@ -160,7 +169,8 @@ def export_archive(
     written: list[str] = []
     exported = 0
     position = manifest.last_position
-    builder = RowBuilder()
+    seen = _archived_fill_keys(root, manifest)
+    builder = RowBuilder(seen)
     while position < stop:
         rows = tape.raw_rows(position, min(PAGE, stop - position))
         if not rows:
@@ -172,7 +182,7 @@ def export_archive(
             position = pos
         if len(builder) >= rows_per_flush or position >= stop or len(rows) < PAGE:
             exported += _flush(root, builder, manifest, written)
-            builder = RowBuilder()
+            builder = RowBuilder(seen)
     if len(builder):
         exported += _flush(root, builder, manifest, written)
     return ExportResult(exported, written, manifest.last_position, manifest.events)

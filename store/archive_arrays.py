@@ -22,7 +22,7 @@ NS = 1_000_000_000
 FILL, BAR = "OrderFilled", "BarClosed"
 COLUMNS = (
     "topic", "venue", "instrument", "strategy", "side", "quantity", "quantity_scale", "price",
-    "fee", "fill_ts_ns", "fill_key", "close", "close_ts_ns", "interval_s",
+    "fee", "fill_ts_ns", "repeat", "close", "close_ts_ns", "interval_s",
 )  # fmt: skip
 MAX_SCALE = 15
 
@@ -104,27 +104,28 @@ def exact_units(
     return np.rint(x).astype(np.int64)
 
 
-def _numbers(table: pa.Table, name: str, rows: np.ndarray, dtype: type) -> np.ndarray:
-    """``rows`` of a numeric column (nulls elsewhere are filled first, so ints stay exact)."""
+def _values(table: pa.Table, name: str) -> np.ndarray:
+    """A numeric column as numpy without copying or converting: slots that are null hold
+    whatever the buffer holds there, so only rows known to be set may be read."""
+    column = table.column(name)
+    arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if not arr.null_count:
+        return arr.to_numpy()
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    data = np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))
+    return data[arr.offset :]
+
+
+def _flags(table: pa.Table, name: str) -> np.ndarray:
+    """A boolean column as numpy (null counts as false)."""
     column = table.column(name)
     if column.null_count:
-        column = pc.fill_null(column, 0)
-    values = column.to_numpy()
-    return values[rows].astype(dtype, copy=False)
+        column = pc.fill_null(column, False)
+    return column.to_numpy()
 
 
-def _first_occurrences(keys: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """True where a key is seen for the first time (hash-based, one pass, no sort)."""
-    encoded = pc.dictionary_encode(keys)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    codes = encoded.indices.to_numpy()
-    if len(encoded.dictionary) == len(codes):
-        return np.ones(len(codes), dtype=bool)
-    seen = np.maximum.accumulate(codes)
-    first = np.ones(len(codes), dtype=bool)
-    first[1:] = codes[1:] > seen[:-1]
-    return first
+def _numbers(table: pa.Table, name: str, rows: np.ndarray, dtype: type) -> np.ndarray:
+    return _values(table, name)[rows].astype(dtype, copy=False)
 
 
 def market_arrays(table: pa.Table) -> MarketArrays:
@@ -135,7 +136,7 @@ def market_arrays(table: pa.Table) -> MarketArrays:
     rows = np.flatnonzero(is_fill)
     duplicates = 0
     if len(rows):
-        first = _first_occurrences(table.column("fill_key").take(pa.array(rows)))
+        first = ~_flags(table, "repeat")[rows]
         duplicates = int(len(rows) - first.sum())
         if duplicates:
             is_fill[rows[~first]] = False

@@ -63,6 +63,7 @@ DERIVED: tuple[tuple[str, pa.DataType], ...] = (
     ("close_ts_ns", pa.int64()),  # bars: open_ts_ns + interval_s seconds
     ("fill_key", pa.int64()),  # fills: 64-bit hash of (client_order_id, fill_id), for dedupe
     ("quantity_scale", pa.int8()),  # decimal places of quantity_dec: exact integer arithmetic
+    ("repeat", pa.bool_()),  # fills: this (order, fill id) was archived before at a lower position
 )
 TAIL: tuple[tuple[str, pa.DataType], ...] = (
     ("event_json", pa.string()),
@@ -90,6 +91,8 @@ SCHEMA = pa.schema(_fields())
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
 DICTIONARY_COLUMNS = ("topic", "source", *sorted(_DICT_NAMES))
 """Columns worth reading back as dictionary arrays (few distinct values)."""
+ENCODED_COLUMNS = (*DICTIONARY_COLUMNS, "stream", "client_order_id", "rule", "reason")
+"""Columns written with dictionary encoding (numbers and ids are cheaper to read plain)."""
 
 
 def fill_key(client_order_id: str, fill_id: str) -> int:
@@ -114,10 +117,14 @@ SPECIAL: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
 
 
 class RowBuilder:
-    """Accumulates archive rows as Python column lists; ``table()`` turns them into Arrow."""
+    """Accumulates archive rows as Python column lists; ``table()`` turns them into Arrow.
 
-    def __init__(self) -> None:
+    ``seen_fills`` holds the ``fill_key`` of every fill archived before (it grows as rows are
+    added), so a fill recorded twice is flagged ``repeat`` without a replay having to hash."""
+
+    def __init__(self, seen_fills: set[int] | None = None) -> None:
         self.cols: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        self.seen_fills = set() if seen_fills is None else seen_fills
 
     def __len__(self) -> int:
         return len(self.cols["position"])
@@ -166,7 +173,11 @@ class RowBuilder:
             open_ts + interval * NS if open_ts is not None and interval is not None else None
         )
         coid, fid = row.get("client_order_id"), row.get("fill_id")
-        cols["fill_key"].append(fill_key(coid, fid) if coid and fid else None)
+        key = fill_key(coid, fid) if coid and fid and topic == "OrderFilled" else None
+        cols["fill_key"].append(key)
+        cols["repeat"].append(None if key is None else key in self.seen_fills)
+        if key is not None:
+            self.seen_fills.add(key)
         cols["quantity_scale"].append(_scale(cols["quantity_dec"][-1]))
         cols["event_json"].append(body.decode())
         cols["chain_hash"].append(chain)
