@@ -1,0 +1,466 @@
+"""Webhook signal latency and throughput through the running system on local Ray.
+
+A TradingView strategy alert (order semantics, alternating buy and sell 0.001 BTC) is POSTed to
+the ingress actor of a system started with ``cluster.runtime.start_system`` (ingress, risk
+manager, paper gateway, projector, market data; no strategy actor) on a fresh SQLite tape.
+Prints one JSON object on its last line:
+
+- ``ack_p50_ms`` / ``ack_p99_ms``: POST to 200 (the signal durable on the tape), one alert at a
+  time, from a plain ``http.client`` connection kept alive.
+- ``order_p50_ms`` / ``order_p99_ms``: POST to the paper venue's acknowledgement, i.e. the
+  ``ts_ns`` of the order's ``OrderAccepted`` (stamped when the venue answered, before that event
+  is appended). Path: HTTP, append SignalReceived, hop to risk, decide, append the approval, hop to
+  the gateway, append OrderSubmitted, place on the paper venue. ``order_breakdown_p50_ms`` splits
+  it by the events' stamps (each stamp is taken just before that event's append): POST to the
+  signal stamped (HTTP and parsing), to the decision stamped (signal append, hop, risk's tape
+  sync), to the order stamped (decision append, hop to the gateway), to the venue's ack (order
+  append, paper placement).
+- ``floor_p50_ms``: the same path's bare parts measured in this run and added up: a bare FastAPI
+  POST (same uvicorn set-up, in a Ray actor), two one-way hops between async Ray actors carrying
+  the same event, and three raw durable SQLite commits (WAL, synchronous=FULL). ``ratio_p50`` is
+  ``order_p50_ms / floor_p50_ms``.
+- ``sustained_alerts_per_s``, ``sustained_p99_ms``: acknowledged alerts per second over
+  ``--seconds`` with ``--concurrency`` keep-alive connections (a raw asyncio HTTP/1.1 client),
+  while the rest of the pipeline works behind; ``pipeline_decided``/``pipeline_orders`` say how
+  far the risk manager and gateway got by the end of the window.
+- ``lost`` / ``duplicated``: acknowledged alerts without a ``SignalReceived``, and alerts with
+  more than one ``SignalReceived`` or more than one order (both must be 0).
+
+Starts its own local Ray (2 CPUs, no dashboard) and shuts it down. Usage:
+``python benchmarks/signal_latency.py [--alerts 300] [--seconds 60] [--concurrency 64]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import itertools
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import orjson
+import ray
+
+from benchmarks._common import emit, machine, median, percentile
+
+SECRET = "bench-Secret-0b1e5"
+SOURCE = "bench"
+NS = "bench_signal_latency"
+
+
+def alert_body(n: int) -> bytes:
+    return orjson.dumps(
+        {
+            "secret": SECRET,
+            "ticker": "BINANCE:BTCUSDT",
+            "exchange": "BINANCE",
+            "action": "buy" if n % 2 == 0 else "sell",
+            "contracts": "0.001",
+            "order_id": f"bench-{n}",
+            "price": "42000",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+
+
+def post(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes]:
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def connect(address: str) -> http.client.HTTPConnection:
+    host, port = address.removeprefix("http://").rsplit(":", 1)
+    return http.client.HTTPConnection(host, int(port), timeout=10)
+
+
+# the system ------------------------------------------------------------------------------------
+
+
+def start(tape_url: str) -> Any:
+    from cluster.config import (
+        IngressConfig,
+        MarketDataConfig,
+        RayConfig,
+        TapeConfig,
+        TapelineConfig,
+    )
+    from cluster.runtime import start_system
+
+    cfg = TapelineConfig(
+        tape=TapeConfig(url=tape_url),
+        ray=RayConfig(namespace=NS, dashboard=False),
+        market_data=MarketDataConfig(instruments=["BTC-USDT"], bars=20, seed=3),
+        strategies=[],
+        ingress=IngressConfig(
+            port=0, settings={"sources": {SOURCE: {"secret": SECRET, "rate_limit": None}}}
+        ),
+    )
+    system = start_system(cfg)
+    ray.get(system.market_data.run.remote(max_steps=2), timeout=60)
+    return system
+
+
+STAGES = ("SignalReceived", "OrderIntentApproved", "OrderSubmitted", "OrderAccepted")
+
+
+class OrderWatch:
+    """Follows the tape: when each signal's events were stamped, up to the venue's ack."""
+
+    def __init__(self, tape_url: str) -> None:
+        from actors.tape_access import TapeFollower
+        from store import open_tape
+
+        self.tape = open_tape(tape_url)
+        self.follower = TapeFollower(self.tape, STAGES)
+        self.order_of: dict[str, str] = {}  # client order id -> signal id
+        self.stamps: dict[str, dict[str, int]] = {}  # signal id -> stage -> ts_ns
+
+    def poll(self) -> None:
+        for rec in self.follower.poll():
+            e = rec.event
+            kind = type(e).__name__
+            if kind == "SignalReceived":
+                signal_id = str(e.event_id)
+            elif kind == "OrderAccepted":
+                signal_id = self.order_of.get(e.client_order_id, "")
+            else:
+                signal_id = e.correlation_id or ""
+                if kind == "OrderSubmitted":
+                    self.order_of[e.client_order_id] = signal_id
+            self.stamps.setdefault(signal_id, {})[kind] = e.ts_ns
+
+    def wait(self, signal_id: str, timeout_s: float = 5.0) -> dict[str, int] | None:
+        deadline = time.monotonic() + timeout_s
+        time.sleep(0.004)  # leave the pipeline alone while it works
+        while time.monotonic() < deadline:
+            self.poll()
+            if "OrderAccepted" in self.stamps.get(signal_id, {}):
+                return self.stamps[signal_id]
+            time.sleep(0.002)
+        return None
+
+
+def one_at_a_time(address: str, watch: OrderWatch, n: int, first: int) -> dict[str, list[float]]:
+    conn = connect(address)
+    out: dict[str, list[float]] = {"ack": [], "order": []}
+    for i in range(first, first + n):
+        body = alert_body(i)
+        t0_ns = time.time_ns()
+        t0 = time.perf_counter()
+        status, raw = post(conn, f"/webhook/{SOURCE}", body)
+        out["ack"].append((time.perf_counter() - t0) * 1e3)
+        if status != 200:
+            raise RuntimeError(f"alert {i} answered {status}: {raw[:200]!r}")
+        stamps = watch.wait(orjson.loads(raw)["signal_id"])
+        if stamps is None:
+            raise RuntimeError(f"alert {i} led to no acknowledged order within 5 s")
+        out["order"].append((stamps["OrderAccepted"] - t0_ns) / 1e6)
+        previous = t0_ns
+        for stage in STAGES:
+            out.setdefault(stage, []).append((stamps[stage] - previous) / 1e6)
+            previous = stamps[stage]
+        time.sleep(0.005)
+    conn.close()
+    return out
+
+
+# the floor -------------------------------------------------------------------------------------
+
+
+@ray.remote(num_cpus=0)
+class BareHttp:
+    """A FastAPI POST endpoint under the ingress's uvicorn set-up, nothing behind it."""
+
+    def __init__(self) -> None:
+        from fastapi import FastAPI, Request
+        from fastapi.responses import JSONResponse
+
+        from actors.ingress import IngressService  # noqa: F401  (same imports, same process)
+
+        app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+        @app.post("/bare")
+        async def bare(request: Request) -> JSONResponse:
+            body = await request.body()
+            return JSONResponse({"status": "accepted", "length": len(body)})
+
+        self.app = app
+
+    async def start(self) -> str:
+        import uvicorn
+
+        from actors.ingress import _Server, bind, http_implementation
+
+        sock = bind("127.0.0.1", 0)
+        config = uvicorn.Config(
+            self.app,
+            loop="none",
+            http=http_implementation(),
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            date_header=False,
+        )
+        self.server = _Server(config)
+        self.task = asyncio.get_running_loop().create_task(self.server.serve(sockets=[sock]))
+        while not self.server.started:
+            await asyncio.sleep(0.002)
+        host, port = sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+
+@ray.remote(num_cpus=0)
+class Stamp:
+    async def stamp(self, event: Any) -> int:
+        return time.time_ns()
+
+
+@ray.remote(num_cpus=0)
+class Hopper:
+    async def hops(self, target: Any, event: Any, n: int) -> list[float]:
+        out = []
+        for _ in range(n):
+            t0 = time.time_ns()
+            t1 = await target.stamp.remote(event)
+            out.append((t1 - t0) / 1e6)
+            await asyncio.sleep(0.002)
+        return out
+
+
+def sample_event() -> Any:
+    from domain.events import SignalReceived
+    from store import open_tape  # noqa: F401
+
+    return SignalReceived(
+        event_id="8d0c4a8e-7f3b-4a53-9a8f-0f8f5d9c1a11",
+        stream=f"signals.{SOURCE}",
+        version=1,
+        ts_ns=time.time_ns(),
+        source="ingress",
+        signal={
+            "source": SOURCE,
+            "instrument": "BTC-USDT",
+            "intent": "enter_long",
+            "size": {"kind": "quantity", "value": "0.001"},
+            "price_hint": "42000",
+            "ts_ns": time.time_ns(),
+        },
+        format="tradingview",
+        fingerprint="0" * 64,
+    )
+
+
+def raw_appends(directory: str, n: int) -> list[float]:
+    conn = sqlite3.connect(f"{directory}/raw.sqlite", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, stream TEXT, version INTEGER, "
+        "topic TEXT, state BLOB, UNIQUE (stream, version))"
+    )
+    state = orjson.dumps(sample_event().model_dump(mode="json"))
+    out = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO events (stream, version, topic, state) VALUES (?, ?, ?, ?)",
+            ("signals.raw", i + 1, "SignalReceived", state),
+        )
+        conn.execute("COMMIT")
+        out.append((time.perf_counter() - t0) * 1e3)
+        time.sleep(0.001)
+    conn.close()
+    return out
+
+
+def floor(directory: str, n: int) -> dict[str, float]:
+    bare = BareHttp.remote()
+    address = ray.get(bare.start.remote())
+    conn = connect(address)
+    body = alert_body(0)
+    posts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        post(conn, "/bare", body)
+        posts.append((time.perf_counter() - t0) * 1e3)
+        time.sleep(0.002)
+    conn.close()
+    hopper, stamp = Hopper.remote(), Stamp.remote()
+    hops = ray.get(hopper.hops.remote(stamp, sample_event(), n))
+    appends = raw_appends(directory, n)
+    for actor in (bare, hopper, stamp):
+        ray.kill(actor)
+    parts = {
+        "floor_post_p50_ms": median(posts[10:]),
+        "floor_hop_p50_ms": median(hops[10:]),
+        "floor_append_p50_ms": median(appends[10:]),
+    }
+    parts["floor_p50_ms"] = (
+        parts["floor_post_p50_ms"]
+        + 2 * parts["floor_hop_p50_ms"]
+        + 3 * parts["floor_append_p50_ms"]
+    )
+    return parts
+
+
+# sustained -------------------------------------------------------------------------------------
+
+
+async def _client(
+    host: str, port: int, deadline: float, numbers: Any, out: list[tuple[float, int, bytes]]
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    head = f"POST /webhook/{SOURCE} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+    try:
+        while time.perf_counter() < deadline:
+            body = alert_body(next(numbers))
+            t0 = time.perf_counter()
+            writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            header = await reader.readuntil(b"\r\n\r\n")
+            status = int(header[9:12])
+            length = 0
+            for line in header.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            payload = await reader.readexactly(length)
+            out.append((time.perf_counter() - t0, status, payload))
+    finally:
+        writer.close()
+
+
+async def _sustain(address: str, seconds: float, concurrency: int, first: int) -> Any:
+    host, port = address.removeprefix("http://").rsplit(":", 1)
+    numbers = itertools.count(first)
+    out: list[tuple[float, int, bytes]] = []
+    deadline = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    await asyncio.gather(
+        *(_client(host, int(port), deadline, numbers, out) for _ in range(concurrency))
+    )
+    return out, time.perf_counter() - t0
+
+
+def sustained(address: str, seconds: float, concurrency: int, first: int) -> dict[str, Any]:
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover
+        runner = asyncio.run
+    out, elapsed = runner(_sustain(address, seconds, concurrency, first))
+    ok = [(lat, payload) for lat, status, payload in out if status == 200]
+    return {
+        "ids": [orjson.loads(payload)["signal_id"] for _, payload in ok],
+        "sustained_alerts_per_s": round(len(ok) / elapsed, 1),
+        "sustained_p50_ms": round(median([lat for lat, _ in ok]) * 1e3, 3),
+        "sustained_p99_ms": round(percentile([lat for lat, _ in ok], 99) * 1e3, 3),
+        "sustained_errors": Counter(status for _, status, _ in out if status != 200),
+        "sustained_requests": len(out),
+    }
+
+
+def integrity(tape_url: str, acked: list[str]) -> dict[str, int]:
+    from store import open_tape
+
+    received: Counter[str] = Counter()
+    orders: Counter[str] = Counter()
+    decided = 0
+    with open_tape(tape_url) as tape:
+        for rec in tape.iter_all(
+            topics=[
+                "SignalReceived",
+                "OrderSubmitted",
+                "OrderIntentApproved",
+                "OrderIntentRejected",
+            ]
+        ):
+            e = rec.event
+            kind = type(e).__name__
+            if kind == "SignalReceived":
+                received[str(e.event_id)] += 1
+            elif kind == "OrderSubmitted":
+                orders[str(e.correlation_id)] += 1
+            else:
+                decided += 1
+    return {
+        "lost": sum(1 for i in acked if received[i] == 0),
+        "duplicated": sum(1 for i in acked if received[i] > 1 or orders[i] > 1),
+        "signals_on_tape": sum(received.values()),
+        "pipeline_decided": decided,
+        "pipeline_orders": sum(orders.values()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alerts", type=int, default=300)
+    parser.add_argument("--floor-n", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    from cluster.runtime import stop_system
+
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        _node_ip_address="127.0.0.1",
+        namespace=NS,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    directory = tempfile.mkdtemp(prefix="signal-latency-")
+    tape_url = f"sqlite:///{directory}/tape.sqlite"
+    figures: dict[str, Any] = {"machine": machine()}
+    system = None
+    try:
+        system = start(tape_url)
+        address = ray.get(system.ingress.address.remote(), timeout=60)
+        watch = OrderWatch(tape_url)
+        one_at_a_time(address, watch, 30, first=0)  # warm-up
+        lat = one_at_a_time(address, watch, args.alerts, first=1_000)
+        figures["ack_p50_ms"] = round(median(lat["ack"]), 3)
+        figures["ack_p99_ms"] = round(percentile(lat["ack"], 99), 3)
+        figures["order_p50_ms"] = round(median(lat["order"]), 3)
+        figures["order_p99_ms"] = round(percentile(lat["order"], 99), 3)
+        figures["order_breakdown_p50_ms"] = {
+            "post_to_signal_stamped": round(median(lat["SignalReceived"]), 3),
+            "to_decision_stamped": round(median(lat["OrderIntentApproved"]), 3),
+            "to_order_stamped": round(median(lat["OrderSubmitted"]), 3),
+            "to_venue_ack": round(median(lat["OrderAccepted"]), 3),
+        }
+        figures |= {k: round(v, 3) for k, v in floor(directory, args.floor_n).items()}
+        figures["ratio_p50"] = round(figures["order_p50_ms"] / figures["floor_p50_ms"], 2)
+        run = sustained(address, args.seconds, args.concurrency, first=1_000_000)
+        ids = run.pop("ids")
+        figures |= run
+        figures["sustained_seconds"] = args.seconds
+        figures["sustained_concurrency"] = args.concurrency
+        figures["ingress"] = ray.get(system.ingress.stats.remote())
+        figures |= integrity(tape_url, ids)
+        figures["acknowledged"] = len(ids)
+    finally:
+        if system is not None:
+            stop_system(system)
+        ray.shutdown()
+    figures["load_average"] = os.getloadavg()
+    emit(figures)
+
+
+if __name__ == "__main__":
+    main()
