@@ -68,9 +68,13 @@ def dictionary_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, tu
         arr = pc.dictionary_encode(arr)
     names = [str(n) for n in arr.dictionary.to_pylist()]
     indices = arr.indices
-    if indices.null_count:
-        indices = pc.fill_null(indices, -1)
-    codes = indices.to_numpy().astype(np.int64, copy=False)
+    codes = indices.to_numpy() if not indices.null_count else _raw(indices)
+    if indices.null_count:  # a null's slot holds any index: mark it -1
+        valid = np.unpackbits(
+            np.frombuffer(indices.buffers()[0], dtype=np.uint8), bitorder="little"
+        )[indices.offset : indices.offset + len(indices)]
+        codes = np.where(valid.astype(bool), codes, -1)
+    codes = codes.astype(np.int64, copy=False)
     order = sorted(range(len(names)), key=names.__getitem__)
     remap = np.full(len(names) + 1, -1, dtype=np.int64)  # the extra last slot maps -1 to -1
     remap[order] = np.arange(len(names))
@@ -104,16 +108,19 @@ def exact_units(
     return np.rint(x).astype(np.int64)
 
 
-def _values(table: pa.Table, name: str) -> np.ndarray:
-    """A numeric column as numpy without copying or converting: slots that are null hold
-    whatever the buffer holds there, so only rows known to be set may be read."""
-    column = table.column(name)
-    arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-    if not arr.null_count:
-        return arr.to_numpy()
+def _raw(arr: pa.Array) -> np.ndarray:
+    """A primitive array's values buffer as numpy, nulls' slots included (no copy)."""
     dtype = np.dtype(arr.type.to_pandas_dtype())
     data = np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))
     return data[arr.offset :]
+
+
+def _values(table: pa.Table, name: str) -> np.ndarray:
+    """A numeric column as numpy without converting it: slots that are null hold whatever the
+    buffer holds there, so only rows known to be set may be read."""
+    column = table.column(name)
+    arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return arr.to_numpy() if not arr.null_count else _raw(arr)
 
 
 def _flags(table: pa.Table, name: str) -> np.ndarray:
@@ -163,8 +170,11 @@ def market_arrays(table: pa.Table) -> MarketArrays:
     interval_ns = None
     if len(bar_rows):
         intervals = _numbers(table, "interval_s", bar_rows, np.int64)
-        values, counts = np.unique(intervals, return_counts=True)
-        interval_ns = int(values[np.argmax(counts)]) * NS
+        if int(intervals.min()) >= 0 and int(intervals.max()) <= 7 * 86_400:
+            interval_ns = int(np.argmax(np.bincount(intervals))) * NS
+        else:
+            values, counts = np.unique(intervals, return_counts=True)
+            interval_ns = int(values[np.argmax(counts)]) * NS
     return MarketArrays(
         n=len(merged),
         fill_rows=fill_at,

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from store.archive import archive_files
-from store.archive_schema import DICTIONARY_COLUMNS
+from store.archive_schema import DICTIONARY_COLUMNS, SCHEMA
 from store.codec import decode
 from store.tape import Tape
 
@@ -42,14 +42,12 @@ def read_archive(
     files = [str(p) for p in archive_files(root)]
     cols = None if columns is None else list(dict.fromkeys(["position", *columns]))
     if not files:
-        from store.archive_schema import SCHEMA
-
         empty = SCHEMA.empty_table()
         return empty if cols is None else empty.select(cols)
-    dataset = ds.dataset(files, format=_format(cols))
+    dataset = ds.dataset(files, format=_format(cols), schema=SCHEMA)
     flt = pc.field("topic").isin(list(topics)) if topics else None
     table = dataset.to_table(columns=cols, filter=flt)
-    table = table.unify_dictionaries().combine_chunks()
+    table = table.unify_dictionaries()
     position = table.column("position").to_numpy()
     if len(position) > 1 and not bool(np.all(position[1:] > position[:-1])):
         table = table.take(pa.array(np.argsort(position, kind="stable")))

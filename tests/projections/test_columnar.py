@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from benchmarks.replay_tape import session_events
 from domain.events import Event
 from domain.values import Side
-from projections.columnar import ColumnarReplay, replay, scan_books
+from projections.columnar import ColumnarReplay, replay
+from projections.columnar_books import scan_books
 from projections.default import default_bundle
 from projections.equity import EquityProjection
 from projections.positions import PositionsProjection
