@@ -151,46 +151,53 @@ def _rows(m: MarketArrays, pos: BookScan, n_i: int) -> _Rows:
 def equity_deltas(m: MarketArrays, pos: BookScan, n_i: int) -> np.ndarray:
     """Per row of the merged sequence, the change of sum(quantity * mark - cost) over books.
 
-    A book whose own venue closed a bar before its first fill is always marked by its own bars:
-    all such books are done together over their own rows. The others (marked for a while by
-    another venue's bar or their last fill price) follow their instrument's rows one by one."""
+    A book whose own venue closed a bar before its first fill is always marked by its own bars.
+    For all those books at once: a fill changes the term by ``dq * mark - dcost`` at the mark
+    then standing, a bar by ``quantity * dclose`` at the quantity then held; both "then" are
+    as-of joins of the book's fills and bars (one ``searchsorted`` each way on (book, row)
+    keys). The other books (marked for a while by another venue's bar or their last fill
+    price) follow their instrument's rows one by one."""
     delta = np.zeros(m.n)
     if not len(m.fill_rows):
         return delta
-    r = _rows(m, pos, n_i)
-    n_books = int(r.book.max()) + 1
+    key = pos.key
+    fill_row = m.fill_rows[pos.order]
+    bar_book = m.bar_venue * n_i + m.bar_instrument
+    n_books = int(max(key.max(), bar_book.max() if len(bar_book) else 0)) + 1
     never = m.n + 1
     first_fill = np.full(n_books, never)
-    np.minimum.at(first_fill, r.book[m.fill_rows], m.fill_rows)
+    first_fill[key[pos.start]] = fill_row[pos.start]
+    by_book = stable_order(bar_book)
+    bar_book, bar_row, close = bar_book[by_book], m.bar_rows[by_book], m.close[by_book]
+    bar_start = np.ones(len(bar_book), dtype=bool)
+    bar_start[1:] = bar_book[1:] != bar_book[:-1]
     first_bar = np.full(n_books, never)
-    np.minimum.at(first_bar, r.book[m.bar_rows], m.bar_rows)
+    first_bar[bar_book[bar_start]] = bar_row[bar_start]
     traded = first_fill < never
-    own_marks = traded & (first_bar < first_fill)
-    _own_marked_books(r, own_marks[r.book], delta)
-    for book in np.flatnonzero(traded & ~own_marks).tolist():
-        _fallback_marked_book(m, r, book, n_i, delta)
+    own = traded & (first_bar < first_fill)
+    span = np.int64(m.n + 1)
+    fill_key = key * span + fill_row
+    bar_key = bar_book * span + bar_row
+    # fills: the mark is the book's last close before it (there always is one)
+    at = np.searchsorted(bar_key, fill_key) - 1
+    mark = close[np.maximum(at, 0)] if len(close) else np.zeros(len(key))
+    change = (pos.q_after - pos.q_before) * mark - (pos.cost_after - pos.cost_before)
+    on = own[key]
+    delta[fill_row[on]] = change[on]
+    # bars: the quantity held is the book's after its last fill before the bar (else none)
+    last = np.searchsorted(fill_key, bar_key) - 1
+    held = (last >= 0) & (key[np.maximum(last, 0)] == bar_book)
+    quantity = np.where(held, pos.q_after[np.maximum(last, 0)], 0.0)
+    previous = np.r_[0.0, close[:-1]]
+    previous[bar_start] = close[bar_start]
+    on = own[bar_book]
+    delta[bar_row[on]] = (quantity * (close - previous))[on]
+    fallback = np.flatnonzero(traded & ~own)
+    if len(fallback):
+        rows = _rows(m, pos, n_i)
+        for book in fallback.tolist():
+            _fallback_marked_book(m, rows, book, n_i, delta)
     return delta
-
-
-def _own_marked_books(r: _Rows, selected: np.ndarray, delta: np.ndarray) -> None:
-    rows = np.flatnonzero(selected)
-    if not len(rows):
-        return
-    order = stable_order(r.book[rows])
-    rows = rows[order]
-    book = r.book[rows]
-    start = np.ones(len(rows), dtype=bool)
-    start[1:] = book[1:] != book[:-1]
-    first = _last_index(start)  # the row where each row's book begins
-    fills = r.is_fill[rows]
-    last_fill = _last_index(fills)
-    held = last_fill >= first
-    fill_idx = r.fill_at[rows[np.maximum(last_fill, 0)]]
-    mark = r.close[rows[_last_index(~fills)]]  # each book's rows begin with a bar
-    term = np.where(held, r.q_after[fill_idx] * mark - r.cost_after[fill_idx], 0.0)
-    change = np.diff(term, prepend=0.0)
-    change[start] = term[start]
-    delta[rows] += change
 
 
 def _fallback_marked_book(

@@ -70,10 +70,7 @@ def dictionary_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, tu
     indices = arr.indices
     codes = indices.to_numpy() if not indices.null_count else _raw(indices)
     if indices.null_count:  # a null's slot holds any index: mark it -1
-        valid = np.unpackbits(
-            np.frombuffer(indices.buffers()[0], dtype=np.uint8), bitorder="little"
-        )[indices.offset : indices.offset + len(indices)]
-        codes = np.where(valid.astype(bool), codes, -1)
+        codes = np.where(_bits(indices.buffers()[0], indices.offset, len(indices)), codes, -1)
     codes = codes.astype(np.int64, copy=False)
     order = sorted(range(len(names)), key=names.__getitem__)
     remap = np.full(len(names) + 1, -1, dtype=np.int64)  # the extra last slot maps -1 to -1
@@ -123,12 +120,19 @@ def _values(table: pa.Table, name: str) -> np.ndarray:
     return arr.to_numpy() if not arr.null_count else _raw(arr)
 
 
+def _bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
+    raw = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+    return raw[offset : offset + length].view(bool)
+
+
 def _flags(table: pa.Table, name: str) -> np.ndarray:
-    """A boolean column as numpy (null counts as false)."""
+    """A boolean column as numpy (null counts as false), straight from its bitmaps."""
     column = table.column(name)
-    if column.null_count:
-        column = pc.fill_null(column, False)
-    return column.to_numpy()
+    arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    values = _bits(arr.buffers()[1], arr.offset, len(arr))
+    if arr.null_count:
+        values = values & _bits(arr.buffers()[0], arr.offset, len(arr))
+    return values
 
 
 def _numbers(table: pa.Table, name: str, rows: np.ndarray, dtype: type) -> np.ndarray:

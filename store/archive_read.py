@@ -22,6 +22,14 @@ from store.archive_schema import DICTIONARY_COLUMNS, SCHEMA
 from store.codec import decode
 from store.tape import Tape
 
+READ_SCHEMA = pa.schema(
+    [
+        f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in DICTIONARY_COLUMNS else f
+        for f in SCHEMA
+    ]
+)
+"""The archive's schema as read back: the low-cardinality strings stay dictionary-encoded."""
+
 
 def _format(columns: Sequence[str] | None) -> ds.ParquetFileFormat:
     wanted = (
@@ -44,7 +52,7 @@ def read_archive(
     if not files:
         empty = SCHEMA.empty_table()
         return empty if cols is None else empty.select(cols)
-    dataset = ds.dataset(files, format=_format(cols), schema=SCHEMA)
+    dataset = ds.dataset(files, format=_format(cols), schema=READ_SCHEMA)
     flt = pc.field("topic").isin(list(topics)) if topics else None
     table = dataset.to_table(columns=cols, filter=flt)
     table = table.unify_dictionaries()
