@@ -15,6 +15,7 @@ from domain.bars import bar_from_event
 from domain.events import (
     BarClosed,
     Event,
+    OrderFilled,
     OrderIntentApproved,
     OrderIntentRejected,
     OrderSubmitted,
@@ -50,6 +51,26 @@ def orders(events: Sequence[Event], *, every_approval_sent: bool) -> list[str]:
     problems += [f"order for unknown intent {i}" for i in set(by_intent) - approvals]
     if every_approval_sent:
         problems += [f"approval {a} never submitted" for a in approvals - set(by_intent)]
+    return problems
+
+
+def fills_within_orders(events: Sequence[Event]) -> list[str]:
+    """The venue never executes more than an approval asked for, nor one execution twice."""
+    asked = {e.client_order_id: e.quantity for e in events if isinstance(e, OrderIntentApproved)}
+    fills = [e for e in events if isinstance(e, OrderFilled)]
+    filled: dict[str, Decimal] = {}
+    for f in fills:
+        filled[f.client_order_id] = filled.get(f.client_order_id, Decimal(0)) + f.quantity
+    problems = [
+        f"fill {i} recorded {n} times"
+        for i, n in Counter(f.fill_id for f in fills).items()
+        if n > 1
+    ]
+    problems += [
+        f"order {c} filled {q} of {asked.get(c)}"
+        for c, q in filled.items()
+        if c not in asked or q > asked[c]
+    ]
     return problems
 
 
