@@ -108,7 +108,9 @@ def fresh_sqlite(url: str) -> None:
 def run_demo(cfg: TapelineConfig, console: Console, *, dashboard: bool, keep: bool) -> int:
     if not keep:
         fresh_sqlite(cfg.tape.url)
-    cfg, demo_secret = with_demo_ingress(cfg)
+    # a kept tape records the last demo's ingress redacted; the registry would restart it from
+    # that record, secretless, so the webhook part runs on fresh tapes only
+    cfg, demo_secret = with_demo_ingress(cfg) if not keep else (cfg, None)
     t0 = time.monotonic()
     console.print(f"[bold]Tapeline demo[/] tape={redact(cfg.tape.url)}")
     started = init_ray(cfg.ray, dashboard=dashboard)
