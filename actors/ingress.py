@@ -205,9 +205,15 @@ class IngressActor:
             port=self.params.port,
         )
         self.service.listen()
-        self._starting = asyncio.get_running_loop().create_task(self.service.start())
+        self._starting = asyncio.get_running_loop().create_task(self._start())
 
-    def _call_risk(self, event: SignalReceived) -> Any:
+    async def _start(self) -> str:
+        address = await self.service.start()
+        with contextlib.suppress(Exception):  # resolved now so the first alert does not wait
+            self._risk_handle()
+        return address
+
+    def _risk_handle(self) -> Any:
         if self._risk is None:
             if time.monotonic() < self._resolve_after:
                 raise LookupError(f"{self.risk_name} is not running")
@@ -216,7 +222,10 @@ class IngressActor:
             except ValueError:
                 self._resolve_after = time.monotonic() + RESOLVE_BACKOFF_S
                 raise
-        return self._risk.on_signal.remote(event)
+        return self._risk
+
+    def _call_risk(self, event: SignalReceived) -> Any:
+        return self._risk_handle().on_signal.remote(event)
 
     def _forget_risk(self, event: SignalReceived, exc: Exception) -> None:
         self._risk = None  # resolve it again (it may have been replaced)
