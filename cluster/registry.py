@@ -248,7 +248,7 @@ class RegistryActor:
                 "lag": None,
             }
             handle = self.handles.get(name)
-            if handle is not None and info.get("State") == "ALIVE":
+            if info.get("State") == "ALIVE" and hasattr(handle, "stats"):  # market data has none
                 try:
                     stats = await asyncio.wait_for(handle.stats.remote(), timeout=2)
                     row["lag"] = stats.get("lag")
