@@ -14,6 +14,7 @@ It is replaced atomically after the files are written: a file that a crashed run
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import dataclass, field
@@ -166,10 +167,22 @@ def export_archive(
         )
     _remove_orphans(root, manifest)
     manifest.first_event_id = first_id
+    seen = _archived_fill_keys(root, manifest)
+    was_enabled = gc.isenabled()
+    gc.disable()  # parsed rows hold no cycles; the collector's scans would dominate
+    try:
+        return _export(tape, root, manifest, seen, stop, rows_per_flush)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _export(
+    tape: Tape, root: Path, manifest: Manifest, seen: set[int], stop: int, rows_per_flush: int
+) -> ExportResult:
     written: list[str] = []
     exported = 0
     position = manifest.last_position
-    seen = _archived_fill_keys(root, manifest)
     builder = RowBuilder(seen)
     while position < stop:
         rows = tape.raw_rows(position, min(PAGE, stop - position))
@@ -194,7 +207,7 @@ def _flush(root: Path, builder: RowBuilder, manifest: Manifest, written: list[st
     table = builder.table()
     entries = _write(root, table)
     manifest.files.extend(entries)
-    manifest.last_position = int(builder.cols["position"][-1])
+    manifest.last_position = builder.last_position
     manifest.events += len(table)
     manifest.save(root)
     written.extend(e["path"] for e in entries)

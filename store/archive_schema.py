@@ -15,9 +15,12 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from domain.events.base import event_class
 from store.codec import split_chain
 
 NS = 1_000_000_000
@@ -101,111 +104,126 @@ def fill_key(client_order_id: str, fill_id: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def _signal_fields(data: dict[str, Any], row: dict[str, Any]) -> None:
-    signal = data.get("signal") or {}
-    row["strategy"] = signal.get("source")
-    row["instrument"] = signal.get("instrument")
-    row["intent"] = signal.get("intent")
-    row["venue"] = signal.get("venue")
-    if signal.get("price_hint") is not None:
-        row["price"] = signal["price_hint"]
+_ENVELOPE_KEYS = ("event_id", "ts_ns", "source", "correlation_id", "causation_id", "traceparent")
+_TYPES = {f.name: f.type for f in SCHEMA}
+Row = tuple[int, str, int, dict[str, Any], bytes, str | None]
 
 
-SPECIAL: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
-    "SignalReceived": _signal_fields,
+def _signal_values(datas: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    signals = [d.get("signal") or {} for d in datas]
+    return {
+        "strategy": [s.get("source") for s in signals],
+        "instrument": [s.get("instrument") for s in signals],
+        "intent": [s.get("intent") for s in signals],
+        "venue": [s.get("venue") for s in signals],
+        "price": [s.get("price_hint") for s in signals],
+    }
+
+
+SPECIAL: dict[str, Callable[[list[dict[str, Any]]], dict[str, list[Any]]]] = {
+    "SignalReceived": _signal_values,
 }
 
 
+def _payload_names(topic: str, sample: dict[str, Any]) -> set[str]:
+    try:
+        return set(event_class(topic).model_fields)
+    except LookupError:
+        return set(sample)
+
+
+def _array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """Typed Arrow array of JSON values; anything of another JSON type is converted first."""
+    try:
+        return pa.array(values, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        convert = str if kind == pa.string() else int
+        return pa.array(
+            [None if v is None or isinstance(v, dict | list) else convert(v) for v in values], kind
+        )
+
+
+def _decimal_scale(text: pa.Array) -> pa.Array:
+    """Decimal places of each decimal string (0 without a point)."""
+    dot = pc.find_substring(text, ".")
+    places = pc.subtract(pc.subtract(pc.utf8_length(text), dot), 1)
+    return pc.if_else(pc.less(dot, 0), 0, places).cast(pa.int8())
+
+
 class RowBuilder:
-    """Accumulates archive rows as Python column lists; ``table()`` turns them into Arrow.
+    """Collects tape rows (parsed once) per topic; ``table()`` builds the archive columns of
+    each topic with whole-column conversions and returns them in tape order.
 
     ``seen_fills`` holds the ``fill_key`` of every fill archived before (it grows as rows are
     added), so a fill recorded twice is flagged ``repeat`` without a replay having to hash."""
 
     def __init__(self, seen_fills: set[int] | None = None) -> None:
-        self.cols: dict[str, list[Any]] = {name: [] for name in COLUMNS}
         self.seen_fills = set() if seen_fills is None else seen_fills
+        self._rows: dict[str, list[Row]] = {}
+        self._n = 0
+        self.last_position = 0
 
     def __len__(self) -> int:
-        return len(self.cols["position"])
+        return self._n
 
     def add(self, position: int, stream: str, version: int, topic: str, state: bytes) -> None:
         body, chain = split_chain(state)
-        data = orjson.loads(body)
-        row: dict[str, Any] = {}
-        special = SPECIAL.get(topic)
-        if special is not None:
-            special(data, row)
-        for name in STRINGS:
-            value = data.get(name)
-            if value is not None and not isinstance(value, dict | list):
-                row[name] = str(value)
-        for name in INTS + FLOATS + DECIMALS:
-            value = data.get(name)
-            if value is not None and not isinstance(value, dict | list | bool):
-                row[name] = value
-        cols = self.cols
-        cols["position"].append(position)
-        cols["stream"].append(stream)
-        cols["version"].append(version)
-        cols["topic"].append(topic)
-        for name in (
-            "event_id",
-            "ts_ns",
-            "source",
-            "correlation_id",
-            "causation_id",
-            "traceparent",
-        ):
-            cols[name].append(data.get(name))
-        for name in STRINGS:
-            cols[name].append(row.get(name))
-        for name in INTS:
-            cols[name].append(_int(row.get(name)))
-        for name in FLOATS:
-            cols[name].append(_float(row.get(name)))
-        for name in DECIMALS:
-            value = row.get(name)
-            cols[name].append(_float(value))
-            cols[f"{name}_dec"].append(None if value is None else str(value))
-        open_ts, interval = _int(row.get("open_ts_ns")), _int(row.get("interval_s"))
-        cols["close_ts_ns"].append(
-            open_ts + interval * NS if open_ts is not None and interval is not None else None
-        )
-        coid, fid = row.get("client_order_id"), row.get("fill_id")
-        key = fill_key(coid, fid) if coid and fid and topic == "OrderFilled" else None
-        cols["fill_key"].append(key)
-        cols["repeat"].append(None if key is None else key in self.seen_fills)
-        if key is not None:
-            self.seen_fills.add(key)
-        cols["quantity_scale"].append(_scale(cols["quantity_dec"][-1]))
-        cols["event_json"].append(body.decode())
-        cols["chain_hash"].append(chain)
+        row = (position, stream, version, orjson.loads(body), body, chain)
+        self._rows.setdefault(topic, []).append(row)
+        self._n += 1
+        self.last_position = position
 
     def table(self) -> pa.Table:
-        return pa.Table.from_pydict(self.cols, schema=SCHEMA)
+        if not self._n:
+            return SCHEMA.empty_table()
+        parts = [self._topic_table(topic, rows) for topic, rows in self._rows.items()]
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        position = table.column("position").to_numpy()
+        if len(parts) > 1:
+            table = table.take(pa.array(np.argsort(position, kind="stable")))
+        return table
 
-
-def _float(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _scale(text: str | None) -> int | None:
-    if text is None:
-        return None
-    dot = text.find(".")
-    return 0 if dot < 0 else min(len(text) - dot - 1, 127)
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    def _topic_table(self, topic: str, rows: list[Row]) -> pa.Table:
+        n = len(rows)
+        datas = [r[3] for r in rows]
+        cols: dict[str, pa.Array] = {
+            "position": pa.array([r[0] for r in rows], pa.int64()),
+            "stream": pa.array([r[1] for r in rows], pa.string()),
+            "version": pa.array([r[2] for r in rows], pa.int64()),
+            "topic": pa.array([topic] * n, pa.string()),
+            "event_json": pa.array([r[4] for r in rows], pa.string()),
+            "chain_hash": pa.array([r[5] for r in rows], pa.string()),
+        }
+        for key in _ENVELOPE_KEYS:
+            cols[key] = _array([d.get(key) for d in datas], _TYPES[key])
+        special = SPECIAL.get(topic)
+        values = special(datas) if special is not None else {}
+        names = _payload_names(topic, datas[0])
+        for name in (*STRINGS, *INTS, *FLOATS, *DECIMALS):
+            if name in names and name not in values:
+                values[name] = [d.get(name) for d in datas]
+        for name, column in values.items():
+            if name in DECIMALS:
+                text = _array(column, pa.string())
+                cols[name] = text.cast(pa.float64())
+                cols[f"{name}_dec"] = text
+            elif name in FLOATS:
+                cols[name] = _array(column, pa.string()).cast(pa.float64())
+            else:
+                cols[name] = _array(column, _TYPES[name])
+        if "quantity_dec" in cols:
+            cols["quantity_scale"] = _decimal_scale(cols["quantity_dec"])
+        if "open_ts_ns" in cols and "interval_s" in cols:
+            seconds = pc.multiply(cols["interval_s"], NS)
+            cols["close_ts_ns"] = pc.add(cols["open_ts_ns"], seconds)
+        if topic == "OrderFilled":
+            keys = [fill_key(d["client_order_id"], d["fill_id"]) for d in datas]
+            seen = self.seen_fills
+            repeat = []
+            for key in keys:
+                repeat.append(key in seen)
+                seen.add(key)
+            cols["fill_key"] = pa.array(keys, pa.int64())
+            cols["repeat"] = pa.array(repeat, pa.bool_())
+        arrays = [cols.get(f.name, pa.nulls(n, f.type)) for f in SCHEMA]
+        return pa.Table.from_arrays(arrays, schema=SCHEMA)
