@@ -44,12 +44,13 @@ def _connect(cfg: TapelineConfig) -> Any:
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     try:
-        ray.init(
-            address=cfg.ray.address or "auto",
-            namespace=cfg.ray.namespace,
-            log_to_driver=False,
-            configure_logging=False,
-        )
+        if not ray.is_initialized():  # in-process callers (tests, scripts) are connected already
+            ray.init(
+                address=cfg.ray.address or "auto",
+                namespace=cfg.ray.namespace,
+                log_to_driver=False,
+                configure_logging=False,
+            )
     except ConnectionError as exc:
         console.print(
             f"[red]no running Ray cluster to join ({exc}); start one with `tapeline up`[/]"
