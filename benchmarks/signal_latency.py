@@ -23,6 +23,11 @@ Prints one JSON object on its last line:
   ``--seconds`` with ``--concurrency`` keep-alive connections (a raw asyncio HTTP/1.1 client),
   while the rest of the pipeline works behind; ``pipeline_decided``/``pipeline_orders`` say how
   far the risk manager and gateway got by the end of the window.
+- ``ingress_alone_alerts_per_s`` / ``ingress_alone_p99_ms``: the same load for ``--solo-seconds``
+  on a second ingress actor (own tape, a risk actor that does nothing): the ingress's own ceiling
+  on this machine, without the pipeline competing for the cores.
+- ``serve_bare_post_p50_ms`` (with ``--compare-serve``, when Ray Serve's extras are installed):
+  the floor's bare POST through Ray Serve instead of uvicorn in an actor.
 - ``lost`` / ``duplicated``: acknowledged alerts without a ``SignalReceived``, and alerts with
   more than one ``SignalReceived`` or more than one order (both must be 0).
 
@@ -34,10 +39,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import itertools
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -52,6 +55,7 @@ import orjson
 import ray
 
 from benchmarks._common import emit, machine, median, percentile
+from benchmarks.signal_floor import connect, floor, post, serve_bare_post
 
 SECRET = "bench-Secret-0b1e5"
 SOURCE = "bench"
@@ -71,17 +75,6 @@ def alert_body(n: int) -> bytes:
             "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
     )
-
-
-def post(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes]:
-    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
-    response = conn.getresponse()
-    return response.status, response.read()
-
-
-def connect(address: str) -> http.client.HTTPConnection:
-    host, port = address.removeprefix("http://").rsplit(":", 1)
-    return http.client.HTTPConnection(host, int(port), timeout=10)
 
 
 # the system ------------------------------------------------------------------------------------
@@ -175,147 +168,6 @@ def one_at_a_time(address: str, watch: OrderWatch, n: int, first: int) -> dict[s
     return out
 
 
-# the floor -------------------------------------------------------------------------------------
-
-
-@ray.remote(num_cpus=0)
-class BareHttp:
-    """A FastAPI POST endpoint under the ingress's uvicorn set-up, nothing behind it."""
-
-    def __init__(self) -> None:
-        from fastapi import FastAPI, Request
-        from fastapi.responses import JSONResponse
-
-        from actors.ingress import IngressService  # noqa: F401  (same imports, same process)
-
-        app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-
-        @app.post("/bare")
-        async def bare(request: Request) -> JSONResponse:
-            body = await request.body()
-            return JSONResponse({"status": "accepted", "length": len(body)})
-
-        self.app = app
-
-    async def start(self) -> str:
-        import uvicorn
-
-        from actors.ingress import _Server, bind, http_implementation
-
-        sock = bind("127.0.0.1", 0)
-        config = uvicorn.Config(
-            self.app,
-            loop="none",
-            http=http_implementation(),
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            date_header=False,
-        )
-        self.server = _Server(config)
-        self.task = asyncio.get_running_loop().create_task(self.server.serve(sockets=[sock]))
-        while not self.server.started:
-            await asyncio.sleep(0.002)
-        host, port = sock.getsockname()[:2]
-        return f"http://{host}:{port}"
-
-
-@ray.remote(num_cpus=0)
-class Stamp:
-    async def stamp(self, event: Any) -> int:
-        return time.time_ns()
-
-
-@ray.remote(num_cpus=0)
-class Hopper:
-    async def hops(self, target: Any, event: Any, n: int) -> list[float]:
-        out = []
-        for _ in range(n):
-            t0 = time.time_ns()
-            t1 = await target.stamp.remote(event)
-            out.append((t1 - t0) / 1e6)
-            await asyncio.sleep(0.002)
-        return out
-
-
-def sample_event() -> Any:
-    from domain.events import SignalReceived
-    from store import open_tape  # noqa: F401
-
-    return SignalReceived(
-        event_id="8d0c4a8e-7f3b-4a53-9a8f-0f8f5d9c1a11",
-        stream=f"signals.{SOURCE}",
-        version=1,
-        ts_ns=time.time_ns(),
-        source="ingress",
-        signal={
-            "source": SOURCE,
-            "instrument": "BTC-USDT",
-            "intent": "enter_long",
-            "size": {"kind": "quantity", "value": "0.001"},
-            "price_hint": "42000",
-            "ts_ns": time.time_ns(),
-        },
-        format="tradingview",
-        fingerprint="0" * 64,
-    )
-
-
-def raw_appends(directory: str, n: int) -> list[float]:
-    conn = sqlite3.connect(f"{directory}/raw.sqlite", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute(
-        "CREATE TABLE events (id INTEGER PRIMARY KEY, stream TEXT, version INTEGER, "
-        "topic TEXT, state BLOB, UNIQUE (stream, version))"
-    )
-    state = orjson.dumps(sample_event().model_dump(mode="json"))
-    out = []
-    for i in range(n):
-        t0 = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.execute(
-            "INSERT INTO events (stream, version, topic, state) VALUES (?, ?, ?, ?)",
-            ("signals.raw", i + 1, "SignalReceived", state),
-        )
-        conn.execute("COMMIT")
-        out.append((time.perf_counter() - t0) * 1e3)
-        time.sleep(0.001)
-    conn.close()
-    return out
-
-
-def floor(directory: str, n: int) -> dict[str, float]:
-    bare = BareHttp.remote()
-    address = ray.get(bare.start.remote())
-    conn = connect(address)
-    body = alert_body(0)
-    posts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        post(conn, "/bare", body)
-        posts.append((time.perf_counter() - t0) * 1e3)
-        time.sleep(0.002)
-    conn.close()
-    hopper, stamp = Hopper.remote(), Stamp.remote()
-    hops = ray.get(hopper.hops.remote(stamp, sample_event(), n))
-    appends = raw_appends(directory, n)
-    for actor in (bare, hopper, stamp):
-        ray.kill(actor)
-    parts = {
-        "floor_post_p50_ms": median(posts[10:]),
-        "floor_hop_p50_ms": median(hops[10:]),
-        "floor_append_p50_ms": median(appends[10:]),
-    }
-    parts["floor_p50_ms"] = (
-        parts["floor_post_p50_ms"]
-        + 2 * parts["floor_hop_p50_ms"]
-        + 3 * parts["floor_append_p50_ms"]
-    )
-    return parts
-
-
 # sustained -------------------------------------------------------------------------------------
 
 
@@ -372,6 +224,39 @@ def sustained(address: str, seconds: float, concurrency: int, first: int) -> dic
     }
 
 
+@ray.remote(num_cpus=0)
+class NullRisk:
+    async def on_signal(self, event: Any) -> str:
+        return "ignored"
+
+
+def ingress_alone(directory: str, seconds: float, concurrency: int) -> dict[str, Any]:
+    """The same sustained load on a second ingress actor whose risk manager does nothing, on its
+    own tape: what the ingress does when the pipeline is not competing for the two cores."""
+    from actors.ingress import IngressActor
+
+    risk = NullRisk.options(name="risk.null", namespace=NS).remote()
+    params = {
+        "port": 0,
+        "risk": "null",
+        "settings": {"sources": {SOURCE: {"secret": SECRET, "rate_limit": None}}},
+    }
+    solo = IngressActor.options(name="ingress_alone", namespace=NS, num_cpus=0).remote(
+        params, f"sqlite:///{directory}/alone.sqlite", NS
+    )
+    try:
+        run = sustained(ray.get(solo.address.remote(), timeout=60), seconds, concurrency, 0)
+        handed = ray.get(solo.stats.remote())["handed"]
+    finally:
+        ray.kill(solo)
+        ray.kill(risk)
+    return {
+        "ingress_alone_alerts_per_s": run["sustained_alerts_per_s"],
+        "ingress_alone_p99_ms": run["sustained_p99_ms"],
+        "ingress_alone_handed": handed,
+    }
+
+
 def integrity(tape_url: str, acked: list[str]) -> dict[str, int]:
     from store import open_tape
 
@@ -410,6 +295,8 @@ def main() -> None:
     parser.add_argument("--floor-n", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--solo-seconds", type=float, default=20.0, help="0 skips it")
+    parser.add_argument("--compare-serve", action="store_true", help="bare POST via Ray Serve")
     args = parser.parse_args()
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -444,8 +331,13 @@ def main() -> None:
             "to_order_stamped": round(median(lat["OrderSubmitted"]), 3),
             "to_venue_ack": round(median(lat["OrderAccepted"]), 3),
         }
-        figures |= {k: round(v, 3) for k, v in floor(directory, args.floor_n).items()}
+        parts = floor(directory, alert_body(0), args.floor_n)
+        if args.compare_serve:
+            parts |= serve_bare_post(alert_body(0), args.floor_n) or {}
+        figures |= {k: round(v, 3) for k, v in parts.items()}
         figures["ratio_p50"] = round(figures["order_p50_ms"] / figures["floor_p50_ms"], 2)
+        if args.solo_seconds:
+            figures |= ingress_alone(directory, args.solo_seconds, args.concurrency)
         run = sustained(address, args.seconds, args.concurrency, first=1_000_000)
         ids = run.pop("ids")
         figures |= run
