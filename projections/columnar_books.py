@@ -78,8 +78,8 @@ def scan_books(
         total = np.cumsum(u)
         ua = total - (total[first] - u[first])[group]
         ub = ua - u
-        ratio_scale = np.where(u != 0, s / np.where(u != 0, u, 1), 0.0)
-        q_after, q_before = ua * ratio_scale, ub * ratio_scale
+        unit = s / u  # 10 ** -scale of the book (a quantity is never 0 units)
+        q_after, q_before = ua * unit, ub * unit
         zero_after, zero_before = ua == 0, ub == 0
         pos_before, pos_s = ub > 0, u > 0
     else:
@@ -107,6 +107,13 @@ def scan_books(
         np.where(closing, q_before * p - cost_before, 0.0),
     )
     return BookScan(order, k, q_before, q_after, cost_before, cost_after, realized, start)
+
+
+def _order_of_unique(values: np.ndarray, bound: int) -> np.ndarray:
+    """``argsort`` of distinct integers in ``[0, bound)``, in linear time."""
+    where = np.full(bound, -1, dtype=np.int64)
+    where[values] = np.arange(len(values))
+    return where[where >= 0]
 
 
 def distinct(codes: np.ndarray) -> int:
@@ -269,7 +276,7 @@ def trade_log(
         max_qty[trade[grows][run]] = np.maximum.reduceat(np.abs(qa[grows]), run)
     done = np.flatnonzero(ends)
     closing_trade = exit_trade[done]
-    tape_order = np.argsort(o[done], kind="stable")  # closed in tape order of the closing fill
+    tape_order = _order_of_unique(o[done], len(o))  # in tape order of the closing fill
     t, closing = closing_trade[tape_order], done[tape_order]
     book = key[o][first][t]
     strategy, instrument, venue = names
