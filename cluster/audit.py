@@ -1,8 +1,8 @@
 """Answers "why did this happen?" and "what did we hold then?" from the tape.
 
-``audit_chain`` follows the envelope's links from any event id, client order id or correlation id
-to the signal that started it all, then down to every decision, order and fill it led to, with
-timestamps and the latency of each step. A step's parent is the event named by its
+``audit_chain`` follows the envelope's links from any event id, client order id, correlation id
+or alert id to the signal that started it all, then down to every decision, order and fill it
+led to, with timestamps and the latency of each step. A step's parent is the event named by its
 ``causation_id`` (or by ``intent_event_id`` / ``signal_event_id``); an order event recorded
 without a cause (a fill reported by the venue) hangs under the previous event of its order.
 
@@ -72,6 +72,9 @@ class _Index:
                 self.by_order.setdefault(coid, []).append(rec)
             if e.correlation_id:
                 self.by_correlation.setdefault(e.correlation_id, []).append(rec)
+            alert_id = getattr(getattr(e, "signal", None), "alert_id", None)
+            if alert_id:  # the sender's own id of a webhook alert
+                self.by_correlation.setdefault(alert_id, []).insert(0, rec)
         self.children: dict[str, list[Recorded]] = {}
         self.parents: dict[str, str] = {}
         for rec in records:

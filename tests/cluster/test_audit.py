@@ -9,7 +9,7 @@ import pytest
 from benchmarks.replay_tape import session_events
 from cluster.audit import audit_chain, chain_table, fmt_latency, parse_time, rebuild_as_of
 from cluster.replay import rebuild
-from domain.events import Event, OrderFilled, OrderIntentRejected
+from domain.events import Event, OrderFilled, OrderIntentRejected, SignalReceived
 from projections.default import default_bundle
 from store import Tape, open_tape
 
@@ -65,6 +65,16 @@ def test_any_id_on_the_chain_gives_the_same_chain(tape: Tape, events: list[Event
         ]
     assert whole.root.correlation_id is not None
     assert audit_chain(tape, whole.root.correlation_id).root == whole.root
+
+
+def test_a_webhook_alert_id_finds_its_signal(events: list[Event]) -> None:
+    signal = next(e for e in events if isinstance(e, SignalReceived))
+    tagged = signal.model_copy(
+        update={"signal": signal.signal.model_copy(update={"alert_id": "tv-alert-42"})}
+    )
+    t = open_tape("memory://")
+    t.append([tagged if e is signal else e for e in events])
+    assert audit_chain(t, "tv-alert-42").root.event_id == signal.event_id
 
 
 def test_a_rejected_signal_ends_at_its_rejection(tape: Tape, events: list[Event]) -> None:
