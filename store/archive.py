@@ -15,6 +15,7 @@ It is replaced atomically after the files are written: a file that a crashed run
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -216,10 +217,17 @@ def _flush(root: Path, builder: RowBuilder, manifest: Manifest, written: list[st
 
 def archive_files(root: str | Path) -> list[Path]:
     """The archive's data files, as the manifest lists them (tape order)."""
+    return archive_layout(root)[0]
+
+
+def archive_layout(root: str | Path) -> tuple[list[Path], bool]:
+    """The data files by first position, and whether their position ranges are disjoint (then
+    reading them in that order gives the rows in tape order)."""
     root = Path(root)
-    manifest = Manifest.load(root)
-    files = sorted(manifest.files, key=lambda f: f["first_position"])
-    return [root / f["path"] for f in files]
+    files = sorted(Manifest.load(root).files, key=lambda f: f["first_position"])
+    pairs = itertools.pairwise(files)
+    disjoint = all(a["last_position"] < b["first_position"] for a, b in pairs)
+    return [root / f["path"] for f in files], disjoint
 
 
 __all__ = [
@@ -228,6 +236,7 @@ __all__ = [
     "ExportResult",
     "Manifest",
     "archive_files",
+    "archive_layout",
     "export_archive",
     "utc_dates",
 ]

@@ -22,7 +22,7 @@ NS = 1_000_000_000
 FILL, BAR = "OrderFilled", "BarClosed"
 COLUMNS = (
     "topic", "venue", "instrument", "strategy", "side", "quantity", "quantity_scale", "price",
-    "fee", "fill_ts_ns", "repeat", "close", "close_ts_ns", "interval_s",
+    "fee", "fill_ts_ns", "repeat", "close", "close_ts_ns",
 )  # fmt: skip
 MAX_SCALE = 15
 
@@ -171,14 +171,7 @@ def market_arrays(table: pa.Table) -> MarketArrays:
     scale = None
     if "quantity_scale" in table.column_names:
         scale = _numbers(table, "quantity_scale", rows, np.int64)
-    interval_ns = None
-    if len(bar_rows):
-        intervals = _numbers(table, "interval_s", bar_rows, np.int64)
-        if int(intervals.min()) >= 0 and int(intervals.max()) <= 7 * 86_400:
-            interval_ns = int(np.argmax(np.bincount(intervals))) * NS
-        else:
-            values, counts = np.unique(intervals, return_counts=True)
-            interval_ns = int(values[np.argmax(counts)]) * NS
+    close_ts = _numbers(table, "close_ts_ns", bar_rows, np.int64)
     return MarketArrays(
         n=len(merged),
         fill_rows=fill_at,
@@ -197,8 +190,8 @@ def market_arrays(table: pa.Table) -> MarketArrays:
         bar_venue=venue[bar_at],
         bar_instrument=instrument[bar_at],
         close=_numbers(table, "close", bar_rows, np.float64),
-        close_ts_ns=_numbers(table, "close_ts_ns", bar_rows, np.int64),
-        interval_ns=interval_ns,
+        close_ts_ns=close_ts,
+        interval_ns=bar_interval(venue[bar_at] * n_i + instrument[bar_at], close_ts),
         duplicates=duplicates,
     )
 
@@ -207,6 +200,18 @@ def _pick(
     coded: tuple[np.ndarray, tuple[str, ...]], rows: np.ndarray
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     return coded[0][rows], coded[1]
+
+
+def bar_interval(book: np.ndarray, close_ts: np.ndarray, sample: int = 10_000) -> int | None:
+    """The usual spacing of one market's bar closes (its first ``sample`` bars), in ns."""
+    if not len(book):
+        return None
+    steps = np.diff(close_ts[book == book[0]][:sample])
+    steps = steps[steps > 0]
+    if not len(steps):
+        return None
+    values, counts = np.unique(steps, return_counts=True)
+    return int(values[np.argmax(counts)])
 
 
 def read_market(root: str | Path) -> MarketArrays:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from store.archive import archive_files
+from store.archive import archive_layout
 from store.archive_schema import DICTIONARY_COLUMNS, SCHEMA
 from store.codec import decode
 from store.tape import Tape
@@ -45,20 +45,26 @@ def read_archive(
 ) -> pa.Table:
     """The archive's rows (optionally only ``topics``) in tape order, with ``columns``.
 
-    ``position`` is always read (it orders the rows); dictionary columns keep one dictionary
-    shared by every chunk."""
-    files = [str(p) for p in archive_files(root)]
-    cols = None if columns is None else list(dict.fromkeys(["position", *columns]))
+    Files whose position ranges are disjoint are read in order as they are; otherwise (a run
+    that wrote to two dates at once) ``position`` is read too and the rows are sorted by it.
+    Dictionary columns keep one dictionary shared by every chunk."""
+    paths, disjoint = archive_layout(root)
+    files = [str(p) for p in paths]
+    cols = None if columns is None else list(dict.fromkeys(columns))
+    if cols is not None and not disjoint and "position" not in cols:
+        cols.insert(0, "position")
     if not files:
         empty = SCHEMA.empty_table()
         return empty if cols is None else empty.select(cols)
     dataset = ds.dataset(files, format=_format(cols), schema=READ_SCHEMA)
     flt = pc.field("topic").isin(list(topics)) if topics else None
-    table = dataset.to_table(columns=cols, filter=flt)
-    table = table.unify_dictionaries()
-    position = table.column("position").to_numpy()
-    if len(position) > 1 and not bool(np.all(position[1:] > position[:-1])):
-        table = table.take(pa.array(np.argsort(position, kind="stable")))
+    table = dataset.to_table(columns=cols, filter=flt).unify_dictionaries()
+    if not disjoint:
+        position = table.column("position").to_numpy()
+        if len(position) > 1 and not bool(np.all(position[1:] > position[:-1])):
+            table = table.take(pa.array(np.argsort(position, kind="stable")))
+        if columns is not None and "position" not in columns:
+            table = table.drop_columns(["position"])
     return table
 
 

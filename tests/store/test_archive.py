@@ -60,6 +60,25 @@ def test_partitions_by_utc_date_with_files_named_by_first_position(
     assert meta.row_group(0).column(0).compression == "ZSTD"
 
 
+def test_rows_come_back_in_tape_order_when_clocks_straddle_midnight(
+    tape: Tape, tmp_path: Path
+) -> None:
+    events = two_days()
+    before, after = events[1].ts_ns, events[2].ts_ns
+    # a writer whose clock lags: positions 2 and 4 are stamped before midnight, 3 after
+    skewed = [
+        events[0],
+        events[1],
+        events[2].model_copy(update={"ts_ns": after}),
+        events[3].model_copy(update={"ts_ns": before}),
+    ]
+    tape.append(skewed)
+    export_archive(tape, tmp_path / "a")
+    assert read_archive(tmp_path / "a", ["fill_id"]).column_names == ["fill_id"]
+    assert read_archive(tmp_path / "a")["position"].to_pylist() == [1, 2, 3, 4]
+    assert read_archive(tmp_path / "a", ["topic"])["topic"].to_pylist() == [e.topic for e in skewed]
+
+
 def test_typed_columns_keep_the_exact_decimals_and_the_event(tape: Tape, tmp_path: Path) -> None:
     tape.append(two_days())
     export_archive(tape, tmp_path / "a")
