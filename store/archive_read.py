@@ -35,7 +35,11 @@ def _format(columns: Sequence[str] | None) -> ds.ParquetFileFormat:
     wanted = (
         DICTIONARY_COLUMNS if columns is None else [c for c in columns if c in DICTIONARY_COLUMNS]
     )
-    return ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=wanted))
+    return ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns=wanted),
+        # local files: reading each column chunk as it is needed beats pre-buffering them
+        default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
+    )
 
 
 def read_archive(
