@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ log = logging.getLogger("tapeline.ingress")
 
 Outcome = AcceptedSignal | RefusedRequest
 APPEND_ATTEMPTS = 3
+LOG_EVERY_S = 5.0
 
 
 class BatchingTapeSink:
@@ -187,6 +189,8 @@ class RiskHandoff:
         self._waiting: deque[SignalReceived] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self.counts = {"handed": 0, "handoff_failures": 0, "left_to_recovery": 0}
+        self._unlogged = 0
+        self._log_after = 0.0
 
     @property
     def in_flight(self) -> int:
@@ -228,11 +232,22 @@ class RiskHandoff:
         self._pump()
 
     def _failed(self, event: SignalReceived, exc: Exception) -> None:
+        """Counted every time, logged at most every ``LOG_EVERY_S`` (a risk actor that is down
+        would otherwise cost a log line per alert)."""
         self.counts["handoff_failures"] += 1
-        log.warning(
-            "ingress.handoff_failed",
-            extra={"signal": str(event.event_id), "error": type(exc).__name__},
-        )
+        self._unlogged += 1
+        now = time.monotonic()
+        if now >= self._log_after:
+            log.warning(
+                "ingress.handoff_failed",
+                extra={
+                    "signal": str(event.event_id),
+                    "error": type(exc).__name__,
+                    "failures_since_last_log": self._unlogged,
+                },
+            )
+            self._unlogged = 0
+            self._log_after = now + LOG_EVERY_S
         if self.on_failure is not None:
             self.on_failure(event, exc)
 
