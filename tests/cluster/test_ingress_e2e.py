@@ -126,6 +126,8 @@ def test_tradingview_alert_is_filled_and_positioned(
 
     with open_tape(url) as tape:
         events = [r.event for r in tape.iter_all()]
+        raw = b"".join(row[4] for row in tape.raw_rows(0, 100_000))
+    assert SECRET.encode() not in raw  # not in the signal, nor in the recorded actor parameters
     signals = [e for e in events if isinstance(e, SignalReceived)]
     assert [str(e.event_id) for e in signals] == [signal_id]
     (approval,) = [e for e in events if isinstance(e, OrderIntentApproved)]
