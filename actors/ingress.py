@@ -119,7 +119,7 @@ class IngressService:
                     if event.signal.alert_id is not None:
                         deduper.remember_alert_id(event.signal.alert_id, event.ts_ns)
                     continue
-                with contextlib.suppress(Refused):  # recorded twice already: nothing to add
+                with contextlib.suppress(Refused):  # a key the replay holds already
                     deduper.reserve(event.signal.alert_id, event.fingerprint, event.ts_ns)
         return n
 
