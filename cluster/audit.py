@@ -14,6 +14,7 @@ it is included all the same, and the result says how many such events there were
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,6 +26,7 @@ from cluster.replay import ReplayResult
 from domain.events import Event
 from projections.default import default_bundle
 from store import Recorded, Tape
+from store.codec import decode_trusted, split_chain
 
 SKIP_TOPICS = frozenset({"BarClosed", "ProjectionRecorded"})
 _LINK_FIELDS = ("intent_event_id", "signal_event_id")
@@ -112,16 +114,66 @@ class _Index:
         raise LookupError(f"no event, order or correlation id {ident!r} on the tape")
 
 
-def _index(tape: Tape) -> _Index:
-    from domain.events.base import Event as Base
+_KEY_FIELDS = ("client_order_id", "signal_event_id", "intent_event_id")
+MAX_PASSES = 6
 
-    topics = sorted(set(Base.registry) - SKIP_TOPICS)
-    return _Index(list(tape.iter_all(topics=topics)))
+
+def _keys_of(e: Event) -> set[str]:
+    """Every id through which another event can be linked to ``e``."""
+    keys = {str(e.event_id)}
+    for value in (e.correlation_id, e.causation_id, *(getattr(e, f, None) for f in _KEY_FIELDS)):
+        if value is not None:
+            keys.add(str(value))
+    alert_id = getattr(getattr(e, "signal", None), "alert_id", None)
+    if alert_id:
+        keys.add(alert_id)
+    return keys
+
+
+def _linked(e: Event, keys: set[str], prefix: str | None) -> bool:
+    if prefix is not None and str(e.event_id).startswith(prefix):
+        return True
+    return not _keys_of(e).isdisjoint(keys)
+
+
+def _scan(tape: Tape, keys: set[str], prefix: str | None) -> list[Recorded]:
+    """Events (but bars and checkpoints) linked to one of ``keys``: the raw rows are searched
+    for the ids' bytes first, and only the rows that mention one are decoded."""
+    pattern = re.compile(b"|".join(re.escape(k.encode()) for k in sorted(keys)))
+    found = []
+    position = 0
+    while True:
+        rows = tape.raw_rows(position, 20_000)
+        if not rows:
+            return found
+        for pos, stream, version, topic, state in rows:
+            if topic not in SKIP_TOPICS and pattern.search(state) is not None:
+                event = decode_trusted(topic, stream, version, split_chain(state)[0])
+                if _linked(event, keys, prefix):
+                    found.append(Recorded(pos, event))
+        position = rows[-1][0]
+
+
+def _index(tape: Tape, ident: str) -> _Index:
+    """The events linked to ``ident``, directly or through others (a few passes at most)."""
+    keys = {ident}
+    prefix = ident.lower() if len(ident) >= 8 else None
+    found: dict[int, Recorded] = {}
+    for _ in range(MAX_PASSES):
+        for rec in _scan(tape, keys, prefix):
+            found[rec.position] = rec
+        more = set().union(*(_keys_of(r.event) for r in found.values())) - keys
+        if not more:
+            break
+        keys |= more
+        prefix = None
+    return _Index(sorted(found.values(), key=lambda r: r.position))
 
 
 def audit_chain(tape: Tape, ident: str) -> AuditChain:
     """The causal chain through ``ident``: from its originating signal to every fill."""
-    index = _index(tape)
+    ident = ident.strip()
+    index = _index(tape, ident)
     target = index.resolve(ident)
     root = target
     seen = {str(root.event.event_id)}
