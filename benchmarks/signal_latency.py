@@ -22,7 +22,8 @@ Prints one JSON object on its last line:
 - ``sustained_alerts_per_s``, ``sustained_p99_ms``: acknowledged alerts per second over
   ``--seconds`` with ``--concurrency`` keep-alive connections (a raw asyncio HTTP/1.1 client),
   while the rest of the pipeline works behind; ``pipeline_decided``/``pipeline_orders`` say how
-  far the risk manager and gateway got by the end of the window.
+  far the risk manager and gateway got by the end of the window; ``sustained_cpu_percent`` how
+  busy each actor's process and the client were meanwhile (percent of one core).
 - ``ingress_alone_alerts_per_s`` / ``ingress_alone_p99_ms``: the same load for ``--solo-seconds``
   on a second ingress actor (own tape, a risk actor that does nothing): the ingress's own ceiling
   on this machine, without the pipeline competing for the cores.
@@ -205,16 +206,34 @@ async def _sustain(address: str, seconds: float, concurrency: int, first: int) -
     return out, time.perf_counter() - t0
 
 
+def actor_processes() -> dict[str, Any]:
+    """psutil processes of this namespace's named actors, plus this driver (the load client)."""
+    import psutil
+    import ray._private.state as gcs
+
+    procs = {"client (driver)": psutil.Process()}
+    for info in gcs.actors().values():
+        if info.get("State") == "ALIVE" and info.get("Name") and info.get("Pid"):
+            procs[str(info["Name"])] = psutil.Process(info["Pid"])
+    for proc in procs.values():
+        proc.cpu_percent(None)
+    return procs
+
+
 def sustained(address: str, seconds: float, concurrency: int, first: int) -> dict[str, Any]:
+    """The load, and how busy each process was meanwhile (percent of one core)."""
     try:
         import uvloop
 
         runner = uvloop.run
     except ImportError:  # pragma: no cover
         runner = asyncio.run
+    procs = actor_processes()
     out, elapsed = runner(_sustain(address, seconds, concurrency, first))
+    cpu = {name: round(proc.cpu_percent(None), 1) for name, proc in procs.items()}
     ok = [(lat, payload) for lat, status, payload in out if status == 200]
     return {
+        "sustained_cpu_percent": cpu,
         "ids": [orjson.loads(payload)["signal_id"] for _, payload in ok],
         "sustained_alerts_per_s": round(len(ok) / elapsed, 1),
         "sustained_p50_ms": round(median([lat for lat, _ in ok]) * 1e3, 3),
@@ -251,6 +270,7 @@ def ingress_alone(directory: str, seconds: float, concurrency: int) -> dict[str,
         ray.kill(solo)
         ray.kill(risk)
     return {
+        "ingress_alone_cpu_percent": run["sustained_cpu_percent"],
         "ingress_alone_alerts_per_s": run["sustained_alerts_per_s"],
         "ingress_alone_p99_ms": run["sustained_p99_ms"],
         "ingress_alone_handed": handed,
