@@ -175,7 +175,11 @@ class RegistryActor:
     async def apply(self, cfg: dict[str, Any]) -> list[str]:
         """Make the running topology what ``cfg`` describes; returns the changes made."""
         config = TapelineConfig.model_validate(cfg)
-        changes = diff(self.topology, desired(config))
+        wanted = desired(config)
+        changes = diff(self.topology, wanted)
+        for name, spec in wanted.items():  # unchanged: keep the real parameters (secrets) in
+            if name in self.topology:  # memory, not the redacted tape record
+                self.topology[name] = spec
         await self._execute(changes)
         lines = [c.describe() for c in changes]
         head = self.writer.head(SYSTEM_STREAM)
