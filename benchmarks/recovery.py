@@ -16,7 +16,9 @@ Prints one JSON object on its last line:
 - ``up_ready_s``: ``tapeline up`` (the default configuration, dashboard on) until it prints
   ``READY``, as the command measures it; ``up_wall_s`` counts from the process launch.
 - ``up_rss_mb``: the resident memory of the whole Ray system once ready (every process of the
-  ``tapeline up`` process tree: driver, GCS, raylet, dashboard, workers, actors).
+  ``tapeline up`` process tree: driver, GCS, raylet, dashboard, workers, actors), with
+  ``up_pss_mb`` (shared pages split between processes) and the RSS by process. The
+  ``*_no_dashboard`` figures are the same with ``tapeline up --no-dashboard``.
 
 Everything binds to 127.0.0.1 and Ray's temporary directory is private to the run.
 
@@ -85,17 +87,19 @@ def tree_memory(pid: int) -> dict[str, Any]:
     }
 
 
-def bench_up(tmp: Path) -> dict[str, Any]:
+def bench_up(tmp: Path, dashboard: bool) -> dict[str, Any]:
+    suffix = "" if dashboard else "_no_dashboard"
     cfg = _write_config(
-        tmp / "up.yaml",
-        f"sqlite:///{tmp}/up.sqlite",
+        tmp / f"up{suffix}.yaml",
+        f"sqlite:///{tmp}/up{suffix}.sqlite",
         "bench-up",
         dashboard_port=_free_port(),
         metrics_export_port=None,
     )
+    flag = "--dashboard" if dashboard else "--no-dashboard"
     t0 = time.monotonic()
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/tapeline"), "up", "--config", str(cfg)],
+        [str(ROOT / ".venv/bin/tapeline"), "up", flag, "--config", str(cfg)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -117,11 +121,8 @@ def bench_up(tmp: Path) -> dict[str, Any]:
         proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
-    return {
-        "up_ready_s": round(ready, 3),
-        "up_wall_s": round(wall or 0.0, 3),
-        **memory,
-    }
+    figures = {"up_ready_s": round(ready, 3), "up_wall_s": round(wall or 0.0, 3), **memory}
+    return {f"{k}{suffix}": v for k, v in figures.items()}
 
 
 # a tape with history ------------------------------------------------------------------------------
@@ -340,7 +341,8 @@ def main() -> None:
         tmp = Path(name)
         os.environ["RAY_TMPDIR"] = str(tmp)  # our own Ray session dirs and address file
         figures: dict[str, Any] = {"machine": machine()}
-        figures.update(bench_up(tmp))
+        figures.update(bench_up(tmp, dashboard=True))
+        figures.update(bench_up(tmp, dashboard=False))
         print(f"up: {figures}", flush=True)
 
         url = f"sqlite:///{tmp}/history.sqlite"
