@@ -125,8 +125,13 @@ class MarketDataActor:
     async def _publish(self, step: list[Bar]) -> None:
         # Venues first (fills against this bar), then signal sources.
         ordered = sorted(self.subscribers.items(), key=lambda kv: not kv[0].startswith("gateway"))
-        for _, handle in ordered:
-            await handle.on_bars.remote(step)
+        for name, handle in ordered:
+            try:
+                await handle.on_bars.remote(step)
+            except ray.exceptions.RayActorError:
+                # removed or quarantined (a restarting actor is retried by Ray, not seen here)
+                log.warning("subscriber gone; dropped", extra={"subscriber": name})
+                self.subscribers.pop(name, None)
 
     async def progress(self) -> dict[str, int | bool]:
         return {"step": self.step, "steps": len(self.steps), "done": self.done}

@@ -277,6 +277,7 @@ class RegistryActor:
         """Quarantine actors that restarted too often within the window; returns their names."""
         now = time.monotonic()
         stopped = []
+        restarted = False
         for name, a in self._records().items():
             if name in self.quarantined:
                 continue
@@ -291,6 +292,10 @@ class RegistryActor:
                 await self._stop(name)
                 self._record_alert(name, len(window))
                 stopped.append(name)
+            elif new > 0:
+                restarted = True
+        if restarted:
+            await self._wire()  # a restarted market data actor has lost its subscribers
         return stopped
 
     def _record_alert(self, name: str, restarts: int) -> None:

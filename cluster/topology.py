@@ -56,7 +56,11 @@ def desired(cfg: TapelineConfig) -> dict[str, ActorSpec]:
     venues = [v.name for v in cfg.venues]
     for v in cfg.venues:
         specs.append(
-            ActorSpec(name=f"gateway.{v.name}", kind="gateway", params=v.model_dump(mode="json", exclude_none=True))
+            ActorSpec(
+                name=f"gateway.{v.name}",
+                kind="gateway",
+                params=v.model_dump(mode="json", exclude_none=True),
+            )
         )
     for r in cfg.risk:
         specs.append(

@@ -184,7 +184,7 @@ def run(pg_url: str) -> dict[str, Any]:
     problems += inv.bars_once(events, sum(map(len, load_steps(cfg.market_data))))
     problems += inv.decisions(events)
     problems += inv.orders(events, every_approval_sent=True)
-    s = cfg.strategies[0]  # reported, not a failure: see the xfail in test_crash_injection.py
+    s = cfg.strategies[0]
     out["signals_lost"] = inv.signals_match_strategy(events, s.name, s.cls, s.params)
     return out
 

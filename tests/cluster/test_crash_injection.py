@@ -86,12 +86,6 @@ def test_random_kills_during_a_stream_keep_every_invariant(
     assert inv.summary(events).get("OrderFilled", 0) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actors/strategy.py: a restarted strategy's warm-up marks the bars already on the tape "
-    "as seen, so the step market data re-sends after the restart is skipped and the signals "
-    "of that step, never recorded, are lost",
-)
 def test_strategy_killed_before_a_signalling_bar_still_sends_its_signal(
     ray_cluster: object, small_config: TapelineConfig
 ) -> None:

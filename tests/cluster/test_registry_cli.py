@@ -128,13 +128,6 @@ def test_actors_add_list_remove_and_apply(
     assert inv.orders(events, every_approval_sent=True) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ray.exceptions.RayTaskError,
-    reason="adding a strategy changes the risk profile's `sources`, so apply replaces risk.main; "
-    "the running strategies keep their handle to the killed risk actor (actors/strategy.py "
-    "caches it) and the next signal fails, stopping the market data run",
-)
 def test_apply_adding_a_strategy_keeps_the_others_trading(
     ray_cluster: object, small_config: TapelineConfig, tmp_path: Path
 ) -> None:
