@@ -6,6 +6,7 @@ memory; the venue list picks gateways; strategies are loaded by import path.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -139,6 +140,9 @@ def load_config(path: str | Path | None) -> TapelineConfig:
         raise ConfigError(f"configuration file {p} not found") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+    env_url = os.environ.get("TAPELINE_TAPE_URL")
+    if env_url:  # keeps a database password out of the file
+        raw = {**raw, "tape": {**(raw.get("tape") or {}), "url": env_url}}
     try:
         return TapelineConfig.model_validate(raw)
     except ValidationError as exc:
