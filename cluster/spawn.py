@@ -49,6 +49,8 @@ def spawn(spec: ActorSpec, tape_url: str, namespace: str) -> Any:
             str(p.get("starting_cash", "100000")),
             float(p.get("poll_interval_s", 0.05)),
             {k: p[k] for k in ("tracing", "otlp_endpoint", "metrics") if k in p},
+            p.get("alerts"),
+            namespace,
         )
     if spec.kind == "market_data":
         from actors.market_data import MarketDataActor
