@@ -9,11 +9,11 @@ gateway looks the order up by client id first.
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from pydantic import Field
 
+from domain.execution.reports import FillReport, OrderReport, ReportedStatus
 from domain.values import (
     Frozen,
     InstrumentId,
@@ -22,13 +22,10 @@ from domain.values import (
     TimeInForce,
 )
 
-
-class VenueOrderStatus(StrEnum):
-    OPEN = "open"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
+# A venue's answers are the domain's reports (reconciliation reads them): one definition.
+VenueOrderStatus = ReportedStatus
+VenueOrder = OrderReport
+VenueFill = FillReport
 
 
 class OrderRequest(Frozen):
@@ -42,31 +39,6 @@ class OrderRequest(Frozen):
     time_in_force: TimeInForce = TimeInForce.GTC
     reduce_only: bool = False
     post_only: bool = False
-
-
-class VenueOrder(Frozen):
-    client_order_id: str
-    venue_order_id: str
-    instrument: InstrumentId
-    side: Side
-    quantity: Decimal
-    filled_quantity: Decimal = Decimal(0)
-    average_price: Decimal | None = None
-    status: VenueOrderStatus = VenueOrderStatus.OPEN
-
-
-class VenueFill(Frozen):
-    fill_id: str
-    client_order_id: str | None
-    venue_order_id: str
-    instrument: InstrumentId
-    side: Side
-    quantity: Decimal
-    price: Decimal
-    fee: Decimal = Decimal(0)
-    fee_currency: str | None = None
-    liquidity: str = "taker"
-    ts_ns: int = 0
 
 
 class InstrumentSpec(Frozen):
