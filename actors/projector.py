@@ -18,11 +18,16 @@ import ray
 from actors.alerting import Alerting
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import ProjectionRecorded, projection_stream
+from projections.bundle import ProjectionBundle
 from projections.default import default_bundle
 from projections.monitor import MonitorProjection
-from store import open_tape
+from store import open_tape, snapshot_codec
 
 log = logging.getLogger("tapeline.projector")
+
+SNAPSHOT_NAME = "projector"
+SNAPSHOT_EVERY = 20_000
+"""Tape positions between snapshots: a restart replays at most this many events."""
 
 
 def _tracer(cfg: dict[str, Any]) -> Any:
@@ -61,10 +66,12 @@ class ProjectorActor:
         self.monitor = MonitorProjection()
         self.tracer = _tracer(telemetry)
         self.metrics = _metrics(telemetry)
-        # The read models are rebuilt from the whole tape; counts, latencies and spans only
-        # describe what happens from now on.
-        self.follower = TapeFollower(self.tape, tuple(sorted(self.bundle.topics)))
+        # The read models come back from the latest snapshot plus the tape after it (or the
+        # whole tape); counts, latencies and spans only describe what happens from now on.
+        start = self._restore()
+        self.follower = TapeFollower(self.tape, tuple(sorted(self.bundle.topics)), after=start)
         self.follower.drain(self.bundle.apply)
+        self._snapshot_at = self.follower.position
         self.observer = TapeFollower(
             self.tape, tuple(sorted(self.monitor.topics)), after=self.follower.position
         )
@@ -82,8 +89,34 @@ class ProjectorActor:
         if self.tracer is not None:
             self.tracer.on_event(event)
 
+    def _restore(self) -> int:
+        found = self.tape.latest_snapshot(SNAPSHOT_NAME)
+        if found is None:
+            return 0
+        position, blob = found
+        try:
+            projections = snapshot_codec.loads(blob)
+            bundle = ProjectionBundle(projections)
+        except (snapshot_codec.SnapshotError, ValueError) as exc:
+            log.warning("snapshot unusable; replaying the whole tape", extra={"error": str(exc)})
+            return 0
+        if set(bundle.projections) != set(self.bundle.projections):
+            return 0  # a different set of read models: rebuild them all
+        self.bundle = bundle
+        return position
+
+    def snapshot(self) -> int:
+        """Save the read models with the tape position they reflect; returns that position."""
+        position = self.follower.position
+        blob = snapshot_codec.dumps(list(self.bundle.projections.values()))
+        self.tape.save_snapshot(SNAPSHOT_NAME, position, blob)
+        self._snapshot_at = position
+        return position
+
     def _pass(self) -> None:
         self.follower.drain(self.bundle.apply)
+        if self.follower.position - self._snapshot_at >= SNAPSHOT_EVERY:
+            self.snapshot()
         self.observer.drain(self._observe)
         if self.metrics is not None:
             self.metrics.publish(
@@ -109,6 +142,10 @@ class ProjectorActor:
 
     async def lag(self) -> int:
         return self.follower.lag()
+
+    async def save_snapshot(self) -> int:
+        self.follower.drain(self.bundle.apply)
+        return self.snapshot()
 
     async def stats(self) -> dict[str, Any]:
         return {

@@ -71,6 +71,10 @@ class FoldProjection:
     def handlers(self) -> dict[type[Event], Handler]:
         raise NotImplementedError
 
+    def __post_restore__(self) -> None:
+        """After a snapshot restore: the dispatch table holds bound methods, rebuilt here."""
+        self._handlers = self.handlers()
+
     def apply(self, event: Event) -> None:
         handler = self._handlers.get(type(event))
         if handler is not None:

@@ -7,11 +7,18 @@ it returns, or none is. Readers follow the tape by position (polling: SQLite has
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    IntegrityError,
+    StoredEvent,
+)
 
 from domain.events.base import Event
 from store.codec import GENESIS, decode, decode_trusted, encode_chained, split_chain
@@ -42,6 +49,7 @@ class Tape:
         self._recorder = recorder
         self._reader = reader
         self.url = url
+        self._snapshot_recorder: Any = None
         self._chain: dict[str, str] = {}
         self._chain_version: dict[str, int] = {}
 
@@ -200,6 +208,23 @@ class Tape:
         for rec in self.iter_all(**kwargs):  # type: ignore[arg-type]
             if start_ns <= rec.event.ts_ns < end_ns:
                 yield rec
+
+    # snapshots ---------------------------------------------------------------------------------
+
+    def _snapshots(self) -> Any:
+        if self._snapshot_recorder is None:
+            self._snapshot_recorder = self._factory.aggregate_recorder("snapshots")
+        return self._snapshot_recorder
+
+    def save_snapshot(self, name: str, position: int, state: bytes) -> None:
+        """Keep ``state`` (what ``name`` held after folding up to ``position``). Snapshots are a
+        cache beside the tape, never a fact: losing one only costs a longer replay."""
+        with contextlib.suppress(IntegrityError):  # that position was saved already
+            self._snapshots().insert_events([StoredEvent(name, position, "Snapshot", state)])
+
+    def latest_snapshot(self, name: str) -> tuple[int, bytes] | None:
+        rows = self._snapshots().select_events(name, desc=True, limit=1)
+        return (rows[0].originator_version, rows[0].state) if rows else None
 
     def close(self) -> None:
         if self._reader is not None:
