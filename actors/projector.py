@@ -71,7 +71,9 @@ class ProjectorActor:
         start = self._restore()
         self.follower = TapeFollower(self.tape, tuple(sorted(self.bundle.topics)), after=start)
         self.follower.drain(self.bundle.apply)
-        self._snapshot_at = self.follower.position
+        self._snapshot_at = start
+        if self.follower.position - start >= SNAPSHOT_EVERY:
+            self.snapshot()  # a long rebuild is not repeated by the next restart
         self.observer = TapeFollower(
             self.tape, tuple(sorted(self.monitor.topics)), after=self.follower.position
         )
