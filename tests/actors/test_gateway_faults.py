@@ -173,7 +173,10 @@ async def test_restart_mid_burst_leaves_one_order_per_approval(
         second = Gateway(world.cfg, open_tape(url))
         await second.start()  # reconciles: finds what landed, resends what did not
         statuses = [await second.submit(i) for i in intents]  # the risk manager's recovery
-        assert set(statuses) == {"accepted"}
+        reasons = [
+            e.reason for e in tape_events(second.tape) if type(e).__name__ == "OrderRejected"
+        ]
+        assert set(statuses) == {"accepted"}, reasons
         at_venue = world.orders()
         assert len(at_venue) == len(intents)
         submitted = Counter(

@@ -9,7 +9,9 @@ must answer ``EGeneral:Permission denied``.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +33,34 @@ REAL_BASE_URL = "https://api.kraken.com"
 _PERMISSION_DENIED = "EGeneral:Permission denied"
 
 
+def _serialise_private_calls(exchange: Any) -> None:
+    """Kraken checks that each key's nonces arrive in increasing order: private requests
+    signed and sent concurrently can overtake each other and be refused. One at a time."""
+    original = exchange.fetch2
+    lock = asyncio.Lock()
+
+    async def fetch2(path: Any, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
+        if api == "private":
+            async with lock:
+                return await original(path, api, *args, **kwargs)
+        return await original(path, api, *args, **kwargs)
+
+    exchange.fetch2 = fetch2
+
+
+class _StrictNonce:
+    """Kraken refuses a nonce not above the key's last one. Microseconds since the epoch,
+    bumped by one when the clock has not moved: strictly increasing within a process and
+    across a restart (a new process starts above anything the old one sent)."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def __call__(self) -> int:
+        self.last = max(time.time_ns() // 1000, self.last + 1)
+        return self.last
+
+
 class KrakenAdapter(CcxtSpotAdapter):
     venue = "kraken"
 
@@ -50,6 +80,8 @@ class KrakenAdapter(CcxtSpotAdapter):
         self._base_url = base_url.rstrip("/")
         exchange.urls["api"]["public"] = self._base_url
         exchange.urls["api"]["private"] = self._base_url
+        exchange.nonce = _StrictNonce()  # ccxt's is milliseconds: two calls in one ms collide
+        _serialise_private_calls(exchange)
         super().__init__(exchange, allow_withdrawal_keys=allow_withdrawal_keys, watch=watch)
 
     @property
