@@ -38,12 +38,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import Field
 
 from domain.bars import Bar
+from domain.execution.reports import FillReport, OrderReport, ReportedStatus
 from domain.values import Frozen, OrderType, Side, TimeInForce, base_quote
 
 ZERO = Decimal(0)
@@ -67,43 +67,10 @@ class OrderLike(Protocol):
     reduce_only: bool
 
 
-class PaperOrderStatus(StrEnum):
-    """Same values as ``venues.base.VenueOrderStatus``."""
-
-    OPEN = "open"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-
-
-class PaperOrderView(Frozen):
-    """An order as the venue reports it (fields of ``venues.base.VenueOrder``)."""
-
-    client_order_id: str
-    venue_order_id: str
-    instrument: str
-    side: Side
-    quantity: Decimal
-    filled_quantity: Decimal = ZERO
-    average_price: Decimal | None = None
-    status: PaperOrderStatus = PaperOrderStatus.OPEN
-
-
-class PaperFill(Frozen):
-    """One execution (fields of ``venues.base.VenueFill``)."""
-
-    fill_id: str
-    client_order_id: str | None
-    venue_order_id: str
-    instrument: str
-    side: Side
-    quantity: Decimal
-    price: Decimal
-    fee: Decimal = ZERO
-    fee_currency: str | None = None
-    liquidity: str = "taker"
-    ts_ns: int = 0
+# What the paper venue reports is what every venue reports (the reconciliation inputs).
+PaperOrderStatus = ReportedStatus
+PaperOrderView = OrderReport
+PaperFill = FillReport
 
 
 class Submission(Frozen):

@@ -11,29 +11,15 @@ from decimal import Decimal
 from typing import Any
 
 from domain.bars import Bar
-from domain.paper import PaperEngine, PaperOrderView
+from domain.paper import PaperEngine
 from venues.base import (
     InstrumentSpec,
     OrderRefused,
     OrderRequest,
     VenueFill,
     VenueOrder,
-    VenueOrderStatus,
     VenuePosition,
 )
-
-
-def _order(view: PaperOrderView) -> VenueOrder:
-    return VenueOrder(
-        client_order_id=view.client_order_id,
-        venue_order_id=view.venue_order_id,
-        instrument=view.instrument,
-        side=view.side,
-        quantity=view.quantity,
-        filled_quantity=view.filled_quantity,
-        average_price=view.average_price,
-        status=VenueOrderStatus(view.status.value),
-    )
 
 
 class PaperVenue:
@@ -56,18 +42,18 @@ class PaperVenue:
         result = self.engine.submit(request, ts_ns=self.clock.get(request.instrument, 0))
         if not result.accepted:
             raise OrderRefused(result.reason or "refused by the paper venue", code="paper")
-        return _order(result.order)
+        return result.order
 
     async def cancel(self, client_order_id: str, instrument: str) -> VenueOrder | None:
         view = self.engine.cancel(client_order_id)
-        return _order(view) if view else None
+        return view
 
     async def order_by_client_id(self, client_order_id: str, instrument: str) -> VenueOrder | None:
         view = self.engine.order(client_order_id)
-        return _order(view) if view else None
+        return view
 
     async def open_orders(self, instrument: str | None = None) -> list[VenueOrder]:
-        return [_order(v) for v in self.engine.open_orders(instrument)]
+        return self.engine.open_orders(instrument)
 
     async def fills_since(self, since_ns: int, instrument: str | None = None) -> list[VenueFill]:
         return [
@@ -91,7 +77,7 @@ class PaperVenue:
     # paper-only: driven by bars, rebuilt from the tape -------------------------------------------
 
     def on_bar(self, bar: Bar) -> list[VenueFill]:
-        fills = [VenueFill(**f.model_dump()) for f in self.engine.on_bar(bar)]
+        fills = self.engine.on_bar(bar)
         self.clock[bar.instrument] = bar.close_ts_ns
         self.fills.extend(fills)
         del self.fills[:-10_000]
@@ -99,7 +85,7 @@ class PaperVenue:
 
     def take_closed(self) -> list[VenueOrder]:
         """Orders the venue closed by itself (IOC/FOK remainders) since the last call."""
-        return [_order(v) for v in self.engine.take_updates()]
+        return self.engine.take_updates()
 
     def restore(self, orders: list[tuple[OrderRequest, Decimal, int]]) -> None:
         self.engine.restore(orders)
