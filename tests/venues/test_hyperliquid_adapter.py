@@ -76,7 +76,7 @@ def agent_key(fake: FakeHyperliquid, master: LocalAccount) -> str:
 
 def make_adapter(fake: FakeHyperliquid, account: str, key: str, **kw: Any) -> HyperliquidAdapter:
     return HyperliquidAdapter(
-        base_url=fake.base_url, account_address=account, agent_key=key, timeout_s=0.5, **kw
+        base_url=fake.base_url, account_address=account, agent_key=key, timeout_s=5.0, **kw
     )
 
 

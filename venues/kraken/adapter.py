@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -29,21 +30,38 @@ from venues.ccxt_common import (
 )
 from venues.kraken import symbols
 
+log = logging.getLogger(__name__)
+
 REAL_BASE_URL = "https://api.kraken.com"
 _PERMISSION_DENIED = "EGeneral:Permission denied"
 
 
+NONCE_RETRIES = 5
+
+
 def _serialise_private_calls(exchange: Any) -> None:
     """Kraken checks that each key's nonces arrive in increasing order: private requests
-    signed and sent concurrently can overtake each other and be refused. One at a time."""
+    signed and sent concurrently can overtake each other and be refused. One at a time.
+
+    A request from elsewhere on the same key (a process being replaced, whose last request is
+    still on the wire) can still land first. Kraken checks the nonce before it does anything,
+    so ``EAPI:Invalid nonce`` means the request was not acted on: signing it again with a
+    fresh nonce is safe, even for an order."""
     original = exchange.fetch2
     lock = asyncio.Lock()
 
     async def fetch2(path: Any, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
-        if api == "private":
-            async with lock:
-                return await original(path, api, *args, **kwargs)
-        return await original(path, api, *args, **kwargs)
+        if "private" not in (api if isinstance(api, list | tuple) else [api]):
+            return await original(path, api, *args, **kwargs)  # ccxt passes ["private"]
+        async with lock:
+            for attempt in range(NONCE_RETRIES):
+                try:
+                    return await original(path, api, *args, **kwargs)
+                except ccxt.InvalidNonce:
+                    if attempt == NONCE_RETRIES - 1:
+                        raise
+                    log.info("kraken.nonce_refused", extra={"path": str(path), "try": attempt})
+                    await asyncio.sleep(0.001 * 2**attempt)
 
     exchange.fetch2 = fetch2
 
