@@ -61,6 +61,26 @@ class PositionDiscrepancy(Event):
     venue_quantity: Money
 
 
+class BalanceDiscrepancy(Event):
+    """Between two reconciliations (``since_ns`` to ``until_ns``) a spot balance at the venue
+    changed by other than the fills recorded in between imply (``domain.execution.balances``).
+
+    A fill or fee the tape lacks shows here, and so does anything the user did outside this
+    system (a deposit, a withdrawal, a transfer, a reward): all are real differences from the
+    tape. ``expected`` is ``previous`` plus what the fills imply; ``difference`` is ``observed``
+    minus ``expected``. Recorded once: the next reconciliation compares from ``observed``.
+    """
+
+    venue: VenueId
+    asset: str = Field(min_length=1, max_length=32)
+    previous: Money
+    expected: Money
+    observed: Money
+    difference: Money
+    since_ns: int = Field(ge=0, description="the earlier reconciliation's ts_ns")
+    until_ns: int = Field(ge=0, description="this reconciliation's ts_ns")
+
+
 class ReconciliationCompleted(Event):
     """One pass comparing the venue with the tape; ``corrections`` events were recorded."""
 

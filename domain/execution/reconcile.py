@@ -14,6 +14,9 @@ client order id, then by venue order id (a fill or an order report may carry onl
 - An order the venue holds, or filled, that the tape never had is recorded: ``OrderDiscovered``
   on the venue stream, then its own stream from ``OrderSubmitted`` (strategy ``external``).
 - A position that still differs afterwards becomes ``PositionDiscrepancy`` (once per change).
+- A spot balance that moved, since the previous reconciliation, by other than the fills recorded
+  now imply becomes ``BalanceDiscrepancy`` (``domain.execution.balances``). For a live gateway
+  every fill reaches the tape through reconciliation, so these are the fills in between.
 """
 
 from __future__ import annotations
@@ -36,10 +39,19 @@ from domain.events import (
     order_stream,
 )
 from domain.events.venue import (
+    BalanceDiscrepancy,
     OrderDiscovered,
     PositionDiscrepancy,
     ReconciliationCompleted,
     venue_stream,
+)
+from domain.execution.balances import (
+    BalanceBaseline,
+    BalanceDifference,
+    BalanceTolerance,
+    FillMove,
+    compare_balances,
+    implied_changes,
 )
 from domain.execution.reports import FillReport, OrderReport, ReportedStatus, VenueSnapshot
 from domain.orders import Order, OrderStateError, OrderStatus
@@ -55,6 +67,8 @@ class Reconciliation:
     resend: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     corrections: int = 0
+    moves: list[FillMove] = field(default_factory=list)
+    balance_differences: list[BalanceDifference] = field(default_factory=list)
 
 
 def fee_in_quote(fill: FillReport) -> Decimal:
@@ -125,7 +139,7 @@ class _Run:
         if order.filled_quantity + fill.quantity > order.quantity:
             self.out.anomalies.append(f"fill {fill.fill_id} would overfill order {coid}")
             return
-        self.emit(
+        recorded = self.emit(
             coid,
             OrderFilled,
             fill_id=fill.fill_id,
@@ -139,6 +153,17 @@ class _Run:
             liquidity=fill.liquidity if fill.liquidity in ("maker", "taker") else "taker",
             fill_ts_ns=max(0, fill.ts_ns),
         )
+        if recorded:
+            self.out.moves.append(
+                FillMove(
+                    instrument=order.instrument,
+                    side=order.side,
+                    quantity=fill.quantity,
+                    price=fill.price,
+                    fee=fill.fee,
+                    fee_asset=fill.fee_currency,
+                )
+            )
 
     def settle(self, coid: str, report: OrderReport) -> None:
         """Bring quantity and status in line with the venue's report of the order."""
@@ -238,10 +263,13 @@ def reconcile(
     resend_window_ns: int,
     trigger: str,
     known_discrepancies: Mapping[str, tuple[Decimal, Decimal]] | None = None,
+    baseline: BalanceBaseline | None = None,
+    tolerance: BalanceTolerance | None = None,
 ) -> Reconciliation:
     """The events (in order) that make the tape agree with ``snapshot``, the client ids to send
     again, and anything that could not be reconciled. ``orders`` are this venue's orders as the
-    tape has them; ``venue_version`` is the head of the venue stream."""
+    tape has them; ``venue_version`` is the head of the venue stream. ``baseline``: the spot
+    balances the previous reconciliation recorded (None: nothing to compare with)."""
     run = _Run(orders, venue, meta, venue_version)
     reported: dict[str, OrderReport] = {}
     unknown: dict[str, OrderReport] = {}
@@ -294,6 +322,8 @@ def reconcile(
 
     if snapshot.positions is not None:
         _positions(run, snapshot, known_discrepancies or {})
+    elif baseline is not None:
+        _balances(run, snapshot, baseline, tolerance or BalanceTolerance())
     run.emit_venue(
         ReconciliationCompleted,
         venue=venue,
@@ -324,3 +354,24 @@ def _positions(
             venue_quantity=pair[1],
         )
         run.out.corrections += 1
+
+
+def _balances(
+    run: _Run, snapshot: VenueSnapshot, baseline: BalanceBaseline, tolerance: BalanceTolerance
+) -> None:
+    changes = implied_changes(run.out.moves)
+    differences = compare_balances(baseline.balances, snapshot.balances, changes, tolerance)
+    for diff in differences:
+        run.emit_venue(
+            BalanceDiscrepancy,
+            venue=run.venue,
+            asset=diff.asset,
+            previous=diff.previous,
+            expected=diff.expected,
+            observed=diff.observed,
+            difference=diff.difference,
+            since_ns=baseline.ts_ns,
+            until_ns=run.meta.ts_ns,
+        )
+        run.out.corrections += 1
+    run.out.balance_differences = differences
