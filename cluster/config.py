@@ -43,7 +43,12 @@ class StrategyConfig(Section):
 
 
 class VenueConfig(Section):
-    """One venue account and its gateway. Credentials are a keystore entry's name, never inline."""
+    """One venue account and its gateway. Credentials are a keystore entry's name, never inline.
+
+    ``brackets``: ``auto`` holds a bracket's stop loss and take profit at the venue where its
+    kind supports stop orders (``venues.registry.NATIVE_STOPS``) and emulates them elsewhere;
+    ``emulated`` forces the system to watch prices and fire; ``native`` on a kind that cannot
+    hold stops is refused when the file loads."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     kind: Literal["paper", "binance", "coinbase", "kraken", "hyperliquid"] = "paper"
@@ -61,7 +66,22 @@ class VenueConfig(Section):
     tier: str | None = Field(default=None, description="rate-limit tier (Kraken)")
     reconcile_interval_s: float | None = None
     resend_window_s: float | None = None
+    brackets: Literal["auto", "native", "emulated"] = Field(
+        default="auto", description="stop loss and take profit held at the venue or emulated"
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="adapter-specific extras")
+
+    @model_validator(mode="after")
+    def _brackets(self) -> VenueConfig:
+        self.native_brackets  # noqa: B018 - raises on native where the kind cannot hold stops
+        return self
+
+    @property
+    def native_brackets(self) -> bool:
+        """Whether this venue's bracket children rest at the venue (else they are emulated)."""
+        from venues.registry import brackets_native  # the adapters' import cost only when used
+
+        return brackets_native({"name": self.name, "kind": self.kind, "brackets": self.brackets})
 
 
 class RiskProfileConfig(Section):

@@ -18,7 +18,14 @@ import ray
 from actors.tape_access import StreamWriter, TapeFollower
 from cluster.config import TapelineConfig
 from cluster.spawn import spawn
-from cluster.topology import ActorSpec, Change, config_digest, desired, diff
+from cluster.topology import (
+    ActorSpec,
+    Change,
+    config_digest,
+    desired,
+    diff,
+    native_bracket_venues,
+)
 from domain.events import (
     SYSTEM_STREAM,
     ActorAdded,
@@ -195,13 +202,15 @@ class RegistryActor:
         return lines
 
     def _with_defaults(self, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Fill what a new actor needs from the running topology (venues for a risk profile)."""
+        """Fill what a new actor needs from the running topology (venues for a risk profile,
+        and which of them hold bracket children natively)."""
         out = dict(params)
         if kind == "risk":
             gateways = sorted(n.split(".", 1)[1] for n in self.topology if n.startswith("gateway."))
             out.setdefault("venues", gateways)
             out.setdefault("default_venue", gateways[0] if gateways else "paper")
             out.setdefault("config", {})
+            out.setdefault("native_bracket_venues", native_bracket_venues(self.topology.values()))
         if kind == "strategy":
             out.setdefault("class", "domain.strategies.ma_cross:MACrossover")
             out.setdefault("params", {})

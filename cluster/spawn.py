@@ -28,6 +28,7 @@ def spawn(spec: ActorSpec, tape_url: str, namespace: str) -> Any:
             p["default_venue"],
             p.get("sources"),
             namespace,
+            native_bracket_venues=p.get("native_bracket_venues", []),
         )
     if spec.kind == "strategy":
         from actors.strategy import StrategyActor

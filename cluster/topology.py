@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cluster.config import TapelineConfig
+from cluster.config import TapelineConfig, VenueConfig
 from cluster.redact import redact
 
 Kind = Literal["market_data", "strategy", "risk", "gateway", "projector", "ingress"]
@@ -50,18 +51,37 @@ def actor_name(kind: str, name: str | None) -> str:
     return f"{kind}.{name}"
 
 
+def gateway_params(venue: VenueConfig) -> dict[str, Any]:
+    """A gateway's parameters: its venue entry (``brackets`` only when not the default, so a
+    running gateway's recorded spec stays the same)."""
+    params = venue.model_dump(mode="json", exclude_none=True)
+    if params.get("brackets") == "auto":
+        del params["brackets"]
+    return params
+
+
+def native_bracket_venues(specs: Iterable[ActorSpec]) -> list[str]:
+    """Names of the venues, among these gateway specs, that hold bracket children themselves
+    (``venues.registry.brackets_native``); a risk manager emulates brackets everywhere else."""
+    from venues.registry import brackets_native
+
+    return sorted(
+        str(s.params.get("name", s.name.split(".", 1)[-1]))
+        for s in specs
+        if s.kind == "gateway" and brackets_native(s.params)
+    )
+
+
 def desired(cfg: TapelineConfig) -> dict[str, ActorSpec]:
     """Every actor the configuration asks for, by Ray actor name."""
     specs: list[ActorSpec] = []
     venues = [v.name for v in cfg.venues]
-    for v in cfg.venues:
-        specs.append(
-            ActorSpec(
-                name=f"gateway.{v.name}",
-                kind="gateway",
-                params=v.model_dump(mode="json", exclude_none=True),
-            )
-        )
+    gateways = [
+        ActorSpec(name=f"gateway.{v.name}", kind="gateway", params=gateway_params(v))
+        for v in cfg.venues
+    ]
+    specs += gateways
+    native = native_bracket_venues(gateways)
     for r in cfg.risk:
         specs.append(
             ActorSpec(
@@ -71,6 +91,7 @@ def desired(cfg: TapelineConfig) -> dict[str, ActorSpec]:
                     "config": r.config,
                     "venues": venues,
                     "default_venue": cfg.default_venue,
+                    "native_bracket_venues": native,
                     "sources": sorted(
                         [s.name for s in cfg.strategies if s.risk == r.name]
                         + _ingress_sources(cfg, r.name)

@@ -9,6 +9,9 @@ they are never logged or returned. ``base_url`` overrides the venue's address (t
 at a local fake).
 
 Settings may stand at the top level of the entry or inside its ``params`` dict.
+
+``NATIVE_STOPS`` is the one place that says which kinds hold a bracket's children (a stop-market
+stop loss and a limit take profit) at the venue; every other kind has its brackets emulated.
 """
 
 from __future__ import annotations
@@ -32,6 +35,23 @@ CCXT_KINDS = {
 }
 
 
+NATIVE_STOPS: dict[str, bool] = {
+    # the paper engine (domain.paper) rests stop-market and limit orders and fills them against
+    # later bars by its documented rules: native, so paper behaves like a venue holding them
+    "paper": True,
+    # the adapter sends stops as trigger orders (triggerPx, isMarket, tpsl "sl"; a "triggered"
+    # order reads as open) and a take profit as a resting reduce-only limit; fills carry the
+    # cloid back to our client order id, and the local fake rests trigger orders
+    "hyperliquid": True,
+    # ccxt adapters (venues.ccxt_common) pass our order type ("stop_market") to create_order as
+    # it is and send no stop or trigger price, and their fakes model no stop orders: a stop
+    # cannot reach the venue, so the system watches prices and fires instead
+    "binance": False,
+    "coinbase": False,
+    "kraken": False,
+}
+
+
 class VenueConfigError(ValueError):
     """The venue entry cannot be turned into an adapter (messages carry no secret)."""
 
@@ -41,6 +61,34 @@ def setting(cfg: dict[str, Any], name: str, default: Any = None) -> Any:
     if name in cfg:
         return cfg[name]
     return params.get(name, default)
+
+
+BRACKET_MODES = ("auto", "native", "emulated")
+
+
+def native_stop_kinds() -> frozenset[str]:
+    """Venue kinds whose adapters carry a stop-market order to the venue, end to end."""
+    return frozenset(kind for kind, native in NATIVE_STOPS.items() if native)
+
+
+def brackets_native(cfg: dict[str, Any]) -> bool:
+    """Whether this venue entry holds bracket children at the venue. ``brackets`` is ``auto``
+    (the default: native where the kind supports it), ``native`` or ``emulated``; ``native`` on
+    a kind that cannot hold stops is an error, never a silent fallback."""
+    kind = str(cfg.get("kind", "paper"))
+    mode = str(setting(cfg, "brackets", "auto"))
+    if mode not in BRACKET_MODES:
+        raise VenueConfigError(
+            f"venue {cfg.get('name')!r}: brackets must be one of {', '.join(BRACKET_MODES)}"
+        )
+    native = kind in native_stop_kinds()
+    if mode == "native" and not native:
+        raise VenueConfigError(
+            f"venue {cfg.get('name')!r}: brackets: native, but {kind} venues cannot hold stop "
+            f"orders here (native on: {', '.join(sorted(native_stop_kinds()))}); "
+            "use auto or emulated"
+        )
+    return native and mode != "emulated"
 
 
 @dataclass(frozen=True)
