@@ -2,17 +2,28 @@
 differences (``domain.execution.reconcile``), and send again what never arrived.
 
 A mixin of ``actors.gateway.Gateway``: it uses the gateway's orders, writer, guard and adapter.
+Spot balances are compared from the previous reconciliation's (read back from the venue stream
+after a restart); a snapshot that shows a balance difference is taken once more before the
+difference is recorded, since a fill that executes while the snapshot is being read would
+otherwise look like one. Reconciliations of one gateway run one at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from decimal import Decimal
 from typing import Any
 
-from domain.events.venue import venue_stream
-from domain.execution.reconcile import reconcile
+from domain.events.venue import ReconciliationCompleted, venue_stream
+from domain.execution.balances import BalanceBaseline, BalanceTolerance, steps_of
+from domain.execution.reconcile import Reconciliation, reconcile
+from domain.execution.reports import VenueSnapshot
 from venues.base import VenueError
-from venues.snapshot import take_snapshot
+from venues.snapshot import DERIVATIVES, take_snapshot
+
+_UNREAD = object()
+_PAGE = 50
 
 
 class Reconciling:
@@ -25,11 +36,32 @@ class Reconciling:
     submitted_ns: dict[str, int]
     last_fill_ns: int
     resend_window_ns: int
+    venue: str
+    kind: str
+    adapter: Any
+    tape: Any
+    writer: Any
+    discrepancies: dict[str, Any]
+    anomalies: list[str]
+    _baseline: Any = _UNREAD
+    _tolerance: BalanceTolerance | None = None
+    _reconcile_lock: asyncio.Lock | None = None
 
     async def reconcile(self, trigger: str = "requested") -> int:
         """Make the tape agree with the venue; returns how many corrections were recorded."""
         if not self.live:
             return 0
+        if self._reconcile_lock is None:
+            self._reconcile_lock = asyncio.Lock()
+        async with self._reconcile_lock:
+            result = await self._reconcile_once(trigger)
+        if result is None:
+            return 0
+        for coid in result.resend:  # looked up again (after the grace), then sent again
+            await self._tracked(coid, self._resolve)
+        return result.corrections
+
+    async def _reconcile_once(self, trigger: str) -> Reconciliation | None:
         self.needs_reconcile = None
         self.guard.recovered = False
         lookback = int(float(self._s("reconcile_lookback_s", 3600)) * 1e9)
@@ -38,20 +70,48 @@ class Reconciling:
         ]
         anchor = self.last_fill_ns or min(open_since, default=time.time_ns() - lookback)
         since = max(0, anchor - 60_000_000_000)
-        try:
-            snapshot = await take_snapshot(
-                self.kind,
-                self.adapter,
-                self.guard,
-                self.orders,
-                fills_since_ns=since,
-                watch=self._s("watch") or (),
-            )
-        except VenueError:
+        checking = self._checks_balances()
+        tolerance = await self._balance_tolerance() if checking else None
+        attempts = 1 + (int(self._s("balance_confirm_attempts", 1)) if checking else 0)
+        result: Reconciliation | None = None
+        for _ in range(attempts):
+            try:
+                snapshot = await take_snapshot(
+                    self.kind,
+                    self.adapter,
+                    self.guard,
+                    self.orders,
+                    fills_since_ns=since,
+                    watch=self._s("watch") or (),
+                )
+            except VenueError:
+                if result is not None:
+                    break  # the first answer stands
+                self.needs_reconcile = trigger
+                raise
+            result = self._compare(snapshot, trigger, checking, tolerance)
+            if not result.balance_differences:
+                break
+        assert result is not None
+        self.anomalies.extend(result.anomalies)
+        if not self._record(result.events):
             self.needs_reconcile = trigger
-            raise
+            self._baseline = _UNREAD
+            return None
+        done = result.events[-1]
+        if isinstance(done, ReconciliationCompleted):
+            self._baseline = BalanceBaseline(balances=done.balances, ts_ns=done.ts_ns)
+        return result
+
+    def _compare(
+        self,
+        snapshot: VenueSnapshot,
+        trigger: str,
+        checking: bool,
+        tolerance: BalanceTolerance | None,
+    ) -> Reconciliation:
         stream = venue_stream(self.venue)
-        result = reconcile(
+        return reconcile(
             self.orders,
             snapshot,
             venue=self.venue,
@@ -61,14 +121,9 @@ class Reconciling:
             resend_window_ns=self.resend_window_ns,
             trigger=trigger,
             known_discrepancies=self.discrepancies,
+            baseline=self._balance_baseline() if checking else None,
+            tolerance=tolerance,
         )
-        self.anomalies.extend(result.anomalies)
-        if not self._record(result.events):
-            self.needs_reconcile = trigger
-            return 0
-        for coid in result.resend:  # looked up again (after the grace), then sent again
-            await self._tracked(coid, self._resolve)
-        return result.corrections
 
     async def sync(self) -> int:
         """Periodic work: reconcile when something asked for it (or always when ``force``)."""
@@ -79,3 +134,49 @@ class Reconciling:
             return await self.reconcile(trigger)
         except VenueError:
             return -1
+
+    # spot balances -----------------------------------------------------------------------------
+
+    def _checks_balances(self) -> bool:
+        return self.kind not in DERIVATIVES and bool(self._s("balance_check", True))
+
+    def _balance_baseline(self) -> BalanceBaseline | None:
+        """The balances the last reconciliation recorded: in memory, or read back from the end
+        of the venue stream the first time (and after a failed append)."""
+        if self._baseline is _UNREAD:
+            self._baseline = self._read_baseline()
+        baseline: BalanceBaseline | None = self._baseline
+        return baseline
+
+    def _read_baseline(self) -> BalanceBaseline | None:
+        stream = venue_stream(self.venue)
+        top = self.writer.head(stream)
+        while top > 0:
+            low = max(0, top - _PAGE)
+            for event in reversed(
+                self.tape.read_stream(stream, after_version=low, limit=top - low)
+            ):
+                if isinstance(event, ReconciliationCompleted):
+                    return BalanceBaseline(balances=event.balances, ts_ns=event.ts_ns)
+            top = low
+        return None
+
+    async def _balance_tolerance(self) -> BalanceTolerance:
+        """Tolerances from the venue's lot and tick sizes (asked once; settings override)."""
+        if self._tolerance is not None:
+            return self._tolerance
+        s = self._s
+        fixed = {str(k): Decimal(str(v)) for k, v in (s("balance_tolerance") or {}).items()}
+        tolerance = BalanceTolerance(
+            fraction=Decimal(str(s("balance_tolerance_fraction", "0.01"))),
+            fixed=fixed,
+            default=Decimal(str(s("balance_tolerance_default", 0))),
+        )
+        try:
+            specs = await self.guard.read("instruments", self.adapter.instruments)
+        except VenueError:
+            return tolerance  # asked again next time
+        steps = steps_of((i.instrument, i.lot_size, i.tick_size) for i in specs)
+        tolerance = tolerance.model_copy(update={"steps": steps})
+        self._tolerance = tolerance
+        return tolerance
