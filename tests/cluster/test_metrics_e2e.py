@@ -21,6 +21,15 @@ def _hops(body: str) -> set[str]:
     return {part.split('"')[1] for part in body.split("hop=")[1:]}
 
 
+def _complete(body: str) -> bool:
+    return (
+        _hops(body) >= WANTED_HOPS
+        and 'kind="fills"' in body
+        and "ray_tapeline_position" in body
+        and 'instrument="BTC-USDT"' in body
+    )
+
+
 def _scrape() -> str:
     port = ray._private.worker.global_worker.node.metrics_export_port
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
@@ -36,7 +45,7 @@ def test_tapeline_metrics_are_exported(ray_cluster: object, small_config: Tapeli
         body = ""
         while time.monotonic() < deadline:
             body = _scrape()
-            if _hops(body) >= WANTED_HOPS and 'kind="fills"' in body:
+            if _complete(body):  # counters and gauges reach the endpoint in separate flushes
                 break
             time.sleep(2)
     finally:
