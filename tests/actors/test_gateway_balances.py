@@ -17,12 +17,12 @@ from store import Tape, open_tape
 from venues.base import InstrumentSpec
 from venues.registry import BuiltVenue
 
-from .conftest import World, approval, make_world
+from .conftest import World, approval, available, make_world
 
 pytestmark = pytest.mark.anyio
 
-SPOT_KINDS = ["binance", "kraken"]
-QUOTE = {"binance": ("USDT", "USDT"), "kraken": ("ZUSD", "USD")}
+SPOT_KINDS = [k for k in ("binance", "kraken", "coinbase") if available(k)]
+QUOTE = {"binance": ("USDT", "USDT"), "kraken": ("ZUSD", "USD"), "coinbase": ("USD", "USD")}
 """The quote asset as the fake engine keys it, and as the gateway sees it."""
 
 
