@@ -9,9 +9,10 @@ emulated here otherwise (a bar touching a level fires a reduce-only market exit,
 halted and sent on resume; the paper venue is emulated). Halt, resume, reduce-only and new
 configurations are recorded here too; a halt that cancels asks the gateways to cancel.
 
-On (re)start it rebuilds everything from the tape, then finishes what a crash interrupted: signals
-recorded but never decided, approvals never handed to a gateway, cancels asked but not done,
-bracket exits due but not sent.
+On (re)start it rebuilds everything from the tape (from its latest snapshot plus the events
+after it, see ``actors.risk_snapshot``), then finishes what a crash interrupted: signals recorded
+but never decided, approvals never handed to a gateway, cancels asked but not done, bracket exits
+due but not sent.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
+from actors import risk_snapshot
+from actors.risk_snapshot import SNAPSHOT_EVERY
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import (
     BarClosed,
@@ -101,7 +104,10 @@ class RiskManager:
         sources: Sequence[str] | None = None,
         apply_configured: bool = True,
         native_bracket_venues: Sequence[str] = (),
+        snapshot_every: int | None = SNAPSHOT_EVERY,
     ) -> None:
+        """``snapshot_every``: tape positions between snapshots of the folded state; None
+        neither saves nor uses snapshots (a full fold)."""
         self.name = name
         self.tape = tape
         self.stream = decision_stream(name)
@@ -111,22 +117,35 @@ class RiskManager:
         self.gateway_for = gateway_for
         self.sources = set(sources) if sources is not None else None
         self.view = RiskView()
-        self.follower = TapeFollower(tape, VIEW_TOPICS)
         self.decided: set[UUID] = set()
         self.undecided: dict[UUID, SignalReceived] = {}
         self.unsubmitted: dict[UUID, OrderIntentApproved] = {}
         self.venue_of: dict[str, str] = {}
         self.to_cancel: dict[str, str] = {}
-        """Open orders a halt asked to cancel: client order id -> reason."""
+        """Open orders a halt asked to cancel and not yet asked of a gateway: id -> reason."""
+        self.cancel_requested: dict[str, str] = {}
+        """Every cancel a halt asked (as folded, whether asked of a gateway since or not)."""
+        self.submitting: dict[UUID, OrderIntentApproved] = {}
         self.book = BracketBook(native_venues=frozenset(native_bracket_venues))
         self.parents: dict[str, OrderIntentApproved] = {}
         self.approved: set[str] = set()
         self.actions: list[BracketAction] = []
+        """Bracket actions still to do; ``emitted`` keeps every one folded (for snapshots)."""
+        self.emitted: list[BracketAction] = []
         self.own: set[UUID] = set()
         self.counts = {"approved": 0, "rejected": 0, "breaches": 0, "bracket_orders": 0}
+        self.snapshot_every = snapshot_every
+        self.snapshot_key = risk_snapshot.snapshot_key(
+            self.stream, self.sources, native_bracket_venues
+        )
+        start = risk_snapshot.restore(self) if snapshot_every is not None else 0
+        self.follower = TapeFollower(tape, VIEW_TOPICS, after=start)
         self.live = False
         self.sync()  # replay: fold history without reacting to it
         self.live = True
+        self._snapshot_at = start
+        if snapshot_every is not None and self.follower.position - start >= snapshot_every:
+            self.save_snapshot()  # a long rebuild is not repeated by the next restart
         configured = RiskConfig.model_validate(config)
         if apply_configured or self.view.config is None:
             self.apply_config(configured)
@@ -172,8 +191,11 @@ class RiskManager:
         self.view.apply(event)
         if isinstance(event, TradingStateChanged):
             for coid in event.cancel_client_order_ids:
-                self.to_cancel[coid] = event.reason
-        self.actions += self.book.apply(event)
+                self.to_cancel[coid] = self.cancel_requested[coid] = event.reason
+        actions = self.book.apply(event)
+        if actions:
+            self.actions += actions
+            self.emitted += actions
         if self.live and isinstance(event, OrderFilled | BarClosed):
             self._detect(event)
 
@@ -244,6 +266,9 @@ class RiskManager:
         """Catch up with the tape, then act on it: cancels and bracket orders. The market data
         feed calls this for every bar; the actor's poller calls it between bars."""
         self.sync()
+        every = self.snapshot_every
+        if every is not None and self.follower.position - self._snapshot_at >= every:
+            self.save_snapshot()
         return await self._act()
 
     async def _decide(self, event: SignalReceived) -> str:
@@ -264,11 +289,14 @@ class RiskManager:
     async def _submit(self, approval: OrderIntentApproved) -> str:
         venue = choose_venue(approval, self.venues, self.default_venue)
         self.unsubmitted.pop(approval.event_id, None)
+        self.submitting[approval.event_id] = approval  # unsubmitted, as far as a snapshot knows
         try:
             return await self.gateway_for(venue).submit(approval)
         except BaseException:
             self.unsubmitted.setdefault(approval.event_id, approval)  # retried by recover()
             raise
+        finally:
+            self.submitting.pop(approval.event_id, None)
 
     # acting on the tape --------------------------------------------------------------------------
 
@@ -358,6 +386,21 @@ class RiskManager:
         meta = self.writer.meta()
         self._record(lambda v: [control.apply_config(new, meta, self.stream, v)])
         return digest
+
+    # snapshots -----------------------------------------------------------------------------------
+
+    def save_snapshot(self) -> int | None:
+        """Save the folded state with the tape position it reflects; returns that position
+        (None when events recorded here are not folded from the tape yet: never, after sync)."""
+        if self.own:
+            return None
+        position = self.follower.position
+        size = risk_snapshot.save(
+            self.tape, self.name, position, self.snapshot_key, risk_snapshot.capture(self)
+        )
+        self._snapshot_at = position
+        log.info("risk.snapshot_saved", extra={"profile": self.name, "bytes": size})
+        return position
 
     def status(self) -> dict[str, Any]:
         return {

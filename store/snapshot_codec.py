@@ -2,8 +2,11 @@
 
 Unlike pickle, decoding never runs code from the snapshot: it only builds instances of classes
 from the project's own ``projections`` and ``domain`` packages (``object.__new__`` then their
-attributes), Decimals, enums, and containers. Bound methods and other callables are not
-stored; a class that caches them rebuilds them in ``__post_restore__``.
+attributes), Decimals, enums, and containers. Pydantic models of those packages (events, the
+risk configuration) are stored as their JSON dump and validated again on the way back, so a
+model whose fields changed since the snapshot refuses to load instead of coming back half-built.
+Bound methods and other callables are not stored; a class that caches them rebuilds them in
+``__post_restore__``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from pydantic import BaseModel, ValidationError
 
 ALLOWED_PREFIXES = ("projections.", "domain.")
 
@@ -85,6 +89,8 @@ def _enc(v: Any) -> Any:
     cls = type(v)
     if not cls.__module__.startswith(ALLOWED_PREFIXES):
         raise SnapshotError(f"cannot snapshot a {_name(cls)}")
+    if isinstance(v, BaseModel):
+        return {"$m": _name(cls), "v": v.model_dump(mode="json")}
     return {"$o": _name(cls), "a": {k: _enc(x) for k, x in _attrs(v).items()}}
 
 
@@ -116,8 +122,15 @@ def _dec(v: Any) -> Any:
         return {_dec(x) for x in v["$s"]}
     if "$dq" in v:
         return deque((_dec(x) for x in v["$dq"]), maxlen=v.get("max"))
+    if "$m" in v:
+        cls = _allowed(v["$m"])
+        if not issubclass(cls, BaseModel):
+            raise SnapshotError(f"{v['$m']} is not a model")
+        return cls.model_validate(v["v"])
     if "$o" in v:
         cls = _allowed(v["$o"])
+        if issubclass(cls, BaseModel):
+            raise SnapshotError(f"{v['$o']} is a model: stored unvalidated")
         obj = object.__new__(cls)
         attrs = {k: _dec(x) for k, x in v["a"].items()}
         for k, x in attrs.items():  # object.__setattr__ also fills frozen dataclasses
@@ -136,5 +149,5 @@ def dumps(obj: Any) -> bytes:
 def loads(data: bytes) -> Any:
     try:
         return _dec(orjson.loads(data))
-    except (KeyError, TypeError, AttributeError, ImportError) as exc:
+    except (KeyError, TypeError, AttributeError, ImportError, ValidationError) as exc:
         raise SnapshotError(f"snapshot does not decode: {exc}") from None
