@@ -3,7 +3,7 @@
 Each request's outcome (an accepted signal or a refusal) is durable on the tape before the sender
 gets its answer (``actors.ingress_sink.BatchingTapeSink``: micro-batched appends, a lone alert
 written at once). Accepted signals are then handed to the risk actor without waiting for its
-decision (``RiskHandoff``: one call per signal, a bounded number in flight): the acknowledgement
+decisions (``RiskHandoff``: one call per batch, a bounded number in flight): the acknowledgement
 never waits for the pipeline, and a risk manager that misses a call decides the signal from the
 tape on its next call or restart. The actor is the single writer of its ``signals.<source>``
 streams; on start it seeds the dedupe memory from them, so a redelivered alert is still a
@@ -21,14 +21,14 @@ import importlib.util
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import ray
 import uvicorn
-from pydantic import BaseModel, ConfigDict, Field
 
 from actors.ingress_sink import BatchingTapeSink, RiskHandoff
+from actors.settings import IngressConfig
 from domain.events import SignalReceived, signal_stream
 from domain.signals import Refused
 from ingress import IngressSettings, create_app
@@ -37,17 +37,8 @@ from store import Tape, open_tape
 log = logging.getLogger("tapeline.ingress")
 
 RESOLVE_BACKOFF_S = 1.0
-
-
-class IngressParams(BaseModel):
-    """What the actor is created with (``cluster.config.IngressConfig`` dumped)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8787, ge=0, le=65535, description="0 picks a free port")
-    risk: str = "main"
-    settings: IngressSettings = Field(default_factory=lambda: IngressSettings(sources={}))
+BATCH = 256
+SINGLE_CALLS_PER_BATCH = 32
 
 
 class _Server(uvicorn.Server):
@@ -85,7 +76,7 @@ class IngressService:
         self,
         settings: IngressSettings,
         tape: Tape,
-        forward: Callable[[SignalReceived], None] | None = None,
+        forward: Callable[[list[SignalReceived]], None] | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -191,14 +182,14 @@ class IngressActor:
     its event loop), and hands each accepted signal to ``risk.<profile>``."""
 
     def __init__(self, params: dict[str, Any], tape_url: str, namespace: str | None = None):
-        self.params = IngressParams.model_validate(params)
+        self.params = IngressConfig.model_validate(params)
         self.namespace = namespace
         self.risk_name = f"risk.{self.params.risk}"
         self._risk: Any = None
         self._resolve_after = 0.0
         self.handoff = RiskHandoff(self._call_risk, on_failure=self._forget_risk)
         self.service = IngressService(
-            self.params.settings,
+            self.params.ingress_settings(),
             open_tape(tape_url),
             self.handoff,
             host=self.params.host,
@@ -224,10 +215,17 @@ class IngressActor:
                 raise
         return self._risk
 
-    def _call_risk(self, event: SignalReceived) -> Any:
-        return self._risk_handle().on_signal.remote(event)
+    def _call_risk(self, batch: list[SignalReceived]) -> Awaitable[Any]:
+        """One ``on_signals`` call per batch; a risk actor without it gets one ``on_signal``
+        call per signal (smaller batches then, so no more calls are in flight than before)."""
+        risk = self._risk_handle()
+        if hasattr(risk, "on_signals"):
+            self.handoff.max_batch = BATCH
+            return risk.on_signals.remote(batch)
+        self.handoff.max_batch = SINGLE_CALLS_PER_BATCH
+        return asyncio.gather(*(risk.on_signal.remote(event) for event in batch))
 
-    def _forget_risk(self, event: SignalReceived, exc: Exception) -> None:
+    def _forget_risk(self, batch: list[SignalReceived], exc: Exception) -> None:
         self._risk = None  # resolve it again (it may have been replaced)
 
     async def start(self) -> str:

@@ -3,8 +3,8 @@
 ``BatchingTapeSink`` is the ingress app's ``SignalSink``: it appends outcomes to the tape in
 micro-batches (a lone alert is written at once; requests arriving during a write share the next
 transaction) and answers each request only once its event is durable. ``RiskHandoff`` then gives
-every accepted signal to the risk manager without waiting for the decision, with a bounded
-number of calls in flight.
+the accepted signals to the risk manager in batches without waiting for the decisions, with a
+bounded number of calls in flight.
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ class BatchingTapeSink:
     may linger ``linger_s`` to fill a batch, never for a lone outcome. By default the append runs
     on the event loop: on a small machine a writer thread costs more in GIL hand-offs and wake-ups
     than it gains by overlapping parsing with the commit (``offload=True`` uses one anyway).
-    ``on_accepted`` gets every durable ``SignalReceived`` (it must not block).
+    ``on_accepted`` gets each durable batch's ``SignalReceived`` events, in order (it must not
+    block).
     """
 
     def __init__(
         self,
         tape: Tape,
-        on_accepted: Callable[[SignalReceived], None] | None = None,
+        on_accepted: Callable[[list[SignalReceived]], None] | None = None,
         *,
         source: str = "ingress",
         max_batch: int = 512,
@@ -115,18 +116,14 @@ class BatchingTapeSink:
         for _, future in batch:
             if not future.done():
                 future.set_result(None)
-        for event in events:
-            if isinstance(event, SignalReceived):
-                self.counts["accepted"] += 1
-                if self.on_accepted is not None:
-                    try:
-                        self.on_accepted(event)
-                    except Exception:
-                        log.exception(
-                            "ingress.forward_failed", extra={"signal": str(event.event_id)}
-                        )
-            else:
-                self.counts["refused"] += 1
+        accepted = [e for e in events if isinstance(e, SignalReceived)]
+        self.counts["accepted"] += len(accepted)
+        self.counts["refused"] += len(events) - len(accepted)
+        if accepted and self.on_accepted is not None:
+            try:
+                self.on_accepted(accepted)
+            except Exception:
+                log.exception("ingress.forward_failed", extra={"signals": len(accepted)})
 
     def _append(self, outcomes: Sequence[Outcome]) -> list[Event]:
         """Events with the next versions of their streams, appended in one transaction."""
@@ -165,30 +162,40 @@ class BatchingTapeSink:
 
 
 class RiskHandoff:
-    """Hands each durable signal to the risk manager, one call per signal, never waiting for it.
+    """Hands durable signals to the risk manager in batches, never waiting for its decisions.
 
-    At most ``window`` calls are in flight; later signals wait here in arrival order, so a flood
-    does not pile thousands of calls (and their CPU) onto the risk actor while it works. Past
-    ``backlog`` waiting signals the oldest are left to the risk manager's recovery, which decides
-    every recorded, undecided signal of its sources on each call and at start; a failed call is
-    logged and left to the same recovery. ``call`` returns an awaitable (a Ray ObjectRef).
+    Signals wait here in arrival order. Whenever fewer than ``window`` calls are in flight,
+    everything waiting (up to ``max_batch``) goes in one call: a lone alert goes at once, alone,
+    and under load the batches grow by themselves while the risk manager works on the previous
+    ones (one Ray call, one serialisation, one decision append per batch instead of per signal).
+    Past ``backlog`` waiting signals the oldest are left to the risk manager's recovery, which
+    decides every recorded, undecided signal of its sources on each call and at start; a failed
+    call is logged and left to the same recovery. ``call`` takes a batch and returns an
+    awaitable (a Ray ObjectRef).
     """
 
     def __init__(
         self,
-        call: Callable[[SignalReceived], Awaitable[object]],
+        call: Callable[[list[SignalReceived]], Awaitable[object]],
         *,
-        window: int = 64,
+        window: int = 2,
+        max_batch: int = 256,
         backlog: int = 10_000,
-        on_failure: Callable[[SignalReceived, Exception], None] | None = None,
+        on_failure: Callable[[list[SignalReceived], Exception], None] | None = None,
     ) -> None:
         self.call = call
         self.window = window
+        self.max_batch = max_batch
         self.backlog = backlog
         self.on_failure = on_failure
         self._waiting: deque[SignalReceived] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.counts = {"handed": 0, "handoff_failures": 0, "left_to_recovery": 0}
+        self.counts = {
+            "handed": 0,
+            "handoff_batches": 0,
+            "handoff_failures": 0,
+            "left_to_recovery": 0,
+        }
         self._unlogged = 0
         self._log_after = 0.0
 
@@ -200,48 +207,53 @@ class RiskHandoff:
     def waiting(self) -> int:
         return len(self._waiting)
 
-    def __call__(self, event: SignalReceived) -> None:
-        self._waiting.append(event)
-        if len(self._waiting) > self.backlog:
+    def __call__(self, events: Sequence[SignalReceived]) -> None:
+        """Queue a durable batch (the sink's) and send what the window allows."""
+        self._waiting.extend(events)
+        overflow = len(self._waiting) - self.backlog
+        for _ in range(max(0, overflow)):
             self._waiting.popleft()
-            self.counts["left_to_recovery"] += 1
+        self.counts["left_to_recovery"] += max(0, overflow)
         self._pump()
 
     def _pump(self) -> None:
         while len(self._tasks) < self.window and self._waiting:
-            event = self._waiting.popleft()
+            n = min(self.max_batch, len(self._waiting))
+            batch = [self._waiting.popleft() for _ in range(n)]
             try:
-                pending = self.call(event)
+                pending = self.call(batch)
             except Exception as exc:
-                self._failed(event, exc)
+                self._failed(batch, exc)
                 continue
-            task = asyncio.get_running_loop().create_task(self._watch(pending, event))
+            task = asyncio.get_running_loop().create_task(self._watch(pending, batch))
             self._tasks.add(task)
             task.add_done_callback(self._finished)
 
-    async def _watch(self, pending: Awaitable[object], event: SignalReceived) -> None:
+    async def _watch(self, pending: Awaitable[object], batch: list[SignalReceived]) -> None:
         try:
             await pending
         except Exception as exc:
-            self._failed(event, exc)
+            self._failed(batch, exc)
         else:
-            self.counts["handed"] += 1
+            self.counts["handed"] += len(batch)
+            self.counts["handoff_batches"] += 1
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._pump()
 
-    def _failed(self, event: SignalReceived, exc: Exception) -> None:
+    def _failed(self, batch: list[SignalReceived], exc: Exception) -> None:
         """Counted every time, logged at most every ``LOG_EVERY_S`` (a risk actor that is down
-        would otherwise cost a log line per alert)."""
-        self.counts["handoff_failures"] += 1
-        self._unlogged += 1
+        would otherwise cost a log line per batch)."""
+        self.counts["handoff_failures"] += len(batch)
+        self._unlogged += len(batch)
         now = time.monotonic()
         if now >= self._log_after:
             log.warning(
                 "ingress.handoff_failed",
                 extra={
-                    "signal": str(event.event_id),
+                    "first_signal": str(batch[0].event_id),
+                    "signals": len(batch),
                     "error": type(exc).__name__,
                     "failures_since_last_log": self._unlogged,
                 },
@@ -249,7 +261,7 @@ class RiskHandoff:
             self._unlogged = 0
             self._log_after = now + LOG_EVERY_S
         if self.on_failure is not None:
-            self.on_failure(event, exc)
+            self.on_failure(batch, exc)
 
     async def close(self) -> None:
         for task in list(self._tasks):

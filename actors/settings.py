@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from ingress.settings import IngressSettings
 
 DEFAULT_INSTRUMENTS = ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
 
@@ -34,3 +37,32 @@ class MarketDataConfig(Section):
             if missing:
                 raise ValueError(f"market_data.files has no file for {missing}")
         return self
+
+
+class IngressConfig(Section):
+    """The webhook ingress (TradingView and other HTTP senders): the configuration file's
+    ``ingress`` section and what the ingress actor is created with (dumped to JSON).
+
+    ``settings`` stays the plain mapping of ``ingress.settings.IngressSettings`` so that a dump
+    keeps the secrets the actor needs; it is validated here, so a bad source fails at load time.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535, description="0 picks a free port")
+    risk: str = "main"
+    settings: dict[str, Any] = Field(
+        default_factory=lambda: {"sources": {}}, description="ingress.settings.IngressSettings"
+    )
+
+    @field_validator("settings")
+    @classmethod
+    def _valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from ingress.settings import IngressSettings
+
+        IngressSettings.model_validate(value)
+        return value
+
+    def ingress_settings(self) -> IngressSettings:
+        from ingress.settings import IngressSettings
+
+        return IngressSettings.model_validate(self.settings)

@@ -248,6 +248,9 @@ class NullRisk:
     async def on_signal(self, event: Any) -> str:
         return "ignored"
 
+    async def on_signals(self, events: list[Any]) -> list[str]:
+        return ["ignored"] * len(events)
+
 
 def ingress_alone(directory: str, seconds: float, concurrency: int) -> dict[str, Any]:
     """The same sustained load on a second ingress actor whose risk manager does nothing, on its

@@ -1,7 +1,9 @@
-"""The FastAPI application: ``POST /webhook/{source}`` and ``GET /health``.
+"""The webhook application: ``POST /webhook/{source}`` and ``GET /health``.
 
-Thin on purpose: the request goes to ``WebhookHandler``; the app adds routing and switches off
-the interactive docs (a public endpoint should not advertise itself). The caller (the ingress
+Thin on purpose: the request goes to ``WebhookHandler``. It is a plain Starlette app (the ASGI
+core FastAPI is built on) with two routes: FastAPI's per-request dependency solving, body-limit
+and telemetry wrappers cost more CPU than the whole signal parse, and this endpoint needs none of
+them (no OpenAPI either: a public endpoint should not advertise itself). The caller (the ingress
 actor) runs it under uvicorn and passes the sink that appends outcomes to the tape.
 """
 
@@ -10,28 +12,33 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from ingress.handler import WebhookHandler
+from ingress.handler import WebhookHandler, json_response
 from ingress.outcomes import SignalSink
 from ingress.settings import IngressSettings
 
 
 def create_app(
     settings: IngressSettings, sink: SignalSink, clock: Callable[[], int] = time.time_ns
-) -> FastAPI:
+) -> Starlette:
     """Build the webhook app. ``clock`` returns UTC nanoseconds (injectable for tests)."""
-    app = FastAPI(title="Tapeline webhook ingress", docs_url=None, redoc_url=None, openapi_url=None)
     handler = WebhookHandler(settings, sink, clock)
+
+    async def webhook(request: Request) -> Response:
+        return await handler.handle(request.path_params["source"], request)
+
+    async def health(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/webhook/{source}", webhook, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )
     app.state.handler = handler
-
-    @app.post("/webhook/{source}")
-    async def webhook(source: str, request: Request) -> JSONResponse:
-        return await handler.handle(source, request)
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app

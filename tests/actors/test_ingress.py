@@ -76,7 +76,7 @@ class World:
 async def start_service(
     url: str, forwarded: list[SignalReceived], offload: bool = False
 ) -> IngressService:
-    service = IngressService(settings(), open_tape(url), forwarded.append, port=0, offload=offload)
+    service = IngressService(settings(), open_tape(url), forwarded.extend, port=0, offload=offload)
     await service.start()
     return service
 
@@ -111,10 +111,11 @@ async def world(tape_url: str, offload: bool) -> AsyncIterator[World]:
 async def test_accepted_signal_is_on_the_tape_when_the_sender_gets_200(world: World) -> None:
     seen_on_disk: list[bool] = []
 
-    def forward(event: SignalReceived) -> None:
+    def forward(batch: list[SignalReceived]) -> None:
         # handed on only once durable: a fresh connection already reads it
-        seen_on_disk.append(any(e.event_id == event.event_id for e in world.stream("tv")))
-        world.forwarded.append(event)
+        on_disk = {e.event_id for e in world.stream("tv")}
+        seen_on_disk.extend(event.event_id in on_disk for event in batch)
+        world.forwarded.extend(batch)
 
     world.service.sink.on_accepted = forward
     response = await world.http.post(

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 
 import httpx
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from domain.signals import RateLimit, SourceSettings
 from ingress import IngressSettings
@@ -49,7 +49,7 @@ def ingress_settings(**tv_changes: object) -> IngressSettings:
 
 
 async def apost(
-    app: FastAPI,
+    app: ASGIApp,
     path: str,
     content: bytes | str,
     headers: Mapping[str, str] | None = None,
@@ -61,7 +61,7 @@ async def apost(
 
 
 def post(
-    app: FastAPI,
+    app: ASGIApp,
     path: str,
     content: bytes | str,
     headers: Mapping[str, str] | None = None,
