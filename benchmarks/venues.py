@@ -2,14 +2,21 @@
 venue's published limits.
 
 Per venue: ``<venue>_order_p50_ms`` / ``_p99_ms`` (one resting limit order placed through the
-adapter and the fake: signing, HTTP, the fake's matching, parsing), ``<venue>_bare_p50_ms`` (a
-bare aiohttp request to a cheap endpoint of the same fake server), ``<venue>_overhead_p50_ms``
-(the difference), ``<venue>_sustained_orders_per_s`` (one ``Gateway``, with its tape, its shared
-rate limiter and published limits, fed by 16 concurrent submitters, measured over the second
-end of the run, see ``MEASURE_S``) and ``<venue>_limit_orders_per_s`` (the
-long-run placement rate the published limits allow at 90 % headroom). The last line is JSON.
+adapter and the fake: signing, HTTP, the fake's matching, parsing; Kraken and Coinbase answer a
+placement with the order id only, so the adapter asks for the order's state: two requests, see
+``<venue>_requests_per_order``), ``<venue>_bare_p50_ms`` (a bare aiohttp request to a cheap
+endpoint of the same fake server, over a warm keep-alive connection, interleaved with the orders
+so both see the same machine load), ``<venue>_overhead_p50_ms`` (the difference),
+``<venue>_venue_p50_ms`` (the fake's own CPU time per order: signature checks, matching, the
+reply; the bare endpoint costs it next to nothing), ``<venue>_client_overhead_p50_ms`` (the
+order's round trip without the venue's time, minus the bare one's: what our client side adds),
+``<venue>_sustained_orders_per_s`` (one ``Gateway``, with its tape, its shared rate limiter and
+published limits, fed by 16 concurrent submitters, measured over the second end of the run, see
+``MEASURE_S``) and ``<venue>_limit_orders_per_s`` (the long-run placement rate the published
+limits allow at 90 % headroom). The last line is JSON.
 
-    .venv/bin/python -m benchmarks.venues [--orders 200] [--seconds 25]
+    .venv/bin/python -m benchmarks.venues [--orders 200] [--seconds 25] [--venues kraken ...]
+        [--no-sustained]
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from eth_account import Account
@@ -37,6 +44,7 @@ from domain.values import OrderType, Side
 from store import open_tape
 from venues.base import OrderRequest
 from venues.fakes import start_fake
+from venues.fakes.busy import BusyMeter
 from venues.fakes.hyperliquid import FakeHyperliquid
 from venues.keystore import KEY_ENV, Credentials, KeySource, Keystore
 from venues.registry import build_venue
@@ -62,8 +70,13 @@ RAW_KEY = os.urandom(32)
 QTY, PRICE = Decimal("0.0002"), Decimal("55000")
 
 
+class Venue(NamedTuple):
+    cfg: dict[str, Any]
+    busy: BusyMeter  # the fake's CPU time spent handling requests
+
+
 @contextlib.contextmanager
-def venue_cfg(kind: str, workdir: Path) -> Iterator[dict[str, Any]]:
+def fake_venue(kind: str, workdir: Path) -> Iterator[Venue]:
     """A fake venue and the gateway configuration for it (credentials in a keystore)."""
     os.environ[KEY_ENV] = RAW_KEY.hex()
     store = Keystore(workdir / f"{kind}.keys", KeySource(raw_key=RAW_KEY))
@@ -80,7 +93,7 @@ def venue_cfg(kind: str, workdir: Path) -> Iterator[dict[str, Any]]:
                 ),
                 replace=True,
             )
-            yield {**cfg, "base_url": fake.base_url}
+            yield Venue({**cfg, "base_url": fake.base_url}, fake.busy)
         return
     balances = {"binance": "USDT", "kraken": "ZUSD", "coinbase": "USD"}
     engine_balances = {balances[kind]: Decimal("100000000")}
@@ -89,7 +102,13 @@ def venue_cfg(kind: str, workdir: Path) -> Iterator[dict[str, Any]]:
             Credentials(venue=kind, account="main", api_key=handle.api_key, secret=handle.secret),
             replace=True,
         )
-        yield {**cfg, "base_url": handle.base_url}
+        yield Venue({**cfg, "base_url": handle.base_url}, handle.fake.busy)
+
+
+@contextlib.contextmanager
+def venue_cfg(kind: str, workdir: Path) -> Iterator[dict[str, Any]]:
+    with fake_venue(kind, workdir) as venue:
+        yield venue.cfg
 
 
 def request(kind: str, n: int) -> OrderRequest:
@@ -103,30 +122,54 @@ def request(kind: str, n: int) -> OrderRequest:
     )
 
 
-async def round_trips(kind: str, cfg: dict[str, Any], n: int) -> dict[str, float]:
-    adapter: Any = build_venue(cfg).adapter
-    order_ms: list[float] = []
-    for i in range(n + 20):
-        start = time.perf_counter()
-        await adapter.place(request(kind, i))
-        if i >= 20:  # warm-up: markets, connections
-            order_ms.append((time.perf_counter() - start) * 1000)
-    await adapter.close()
+class Timed(NamedTuple):
+    wall_ms: float
+    venue_ms: float  # the fake's CPU time within the call
+    requests: int
+
+
+async def timed(busy: BusyMeter, call: Callable[[], Awaitable[object]]) -> Timed:
+    cpu_ns, count = busy.read()
+    start = time.perf_counter()
+    await call()
+    wall_ms = (time.perf_counter() - start) * 1000
+    cpu_after, count_after = busy.read()
+    return Timed(wall_ms, (cpu_after - cpu_ns) / 1e6, count_after - count)
+
+
+async def round_trips(kind: str, venue: Venue, n: int, warmup: int = 20) -> dict[str, float]:
+    """Orders through the adapter and bare requests to the same fake, taken in turns so both
+    see the same machine load; the first ``warmup`` of each (markets, connections) not counted."""
+    adapter: Any = build_venue(venue.cfg).adapter
+    requests = [request(kind, i) for i in range(n + warmup)]  # built outside the timing
     method, path, body = BARE[kind]
-    bare_ms: list[float] = []
+    url = venue.cfg["base_url"] + path
+
+    async def bare_call(session: aiohttp.ClientSession) -> None:
+        async with session.request(method, url, json=body) as reply:
+            await reply.read()
+
+    orders: list[Timed] = []
+    bares: list[Timed] = []
     async with aiohttp.ClientSession() as session:
-        for i in range(n + 20):
-            start = time.perf_counter()
-            async with session.request(method, cfg["base_url"] + path, json=body) as reply:
-                await reply.read()
-            if i >= 20:
-                bare_ms.append((time.perf_counter() - start) * 1000)
-    p50, bare = median(order_ms), median(bare_ms)
+        for i, req in enumerate(requests):
+            order = await timed(venue.busy, lambda r=req: adapter.place(r))  # type: ignore[misc]
+            bare = await timed(venue.busy, lambda: bare_call(session))
+            if i >= warmup:
+                orders.append(order)
+                bares.append(bare)
+    await adapter.close()
+    p50, bare_p50 = median([t.wall_ms for t in orders]), median([t.wall_ms for t in bares])
+    client = median([t.wall_ms - t.venue_ms for t in orders])
+    bare_client = median([t.wall_ms - t.venue_ms for t in bares])
     return {
         f"{kind}_order_p50_ms": round(p50, 3),
-        f"{kind}_order_p99_ms": round(percentile(order_ms, 99), 3),
-        f"{kind}_bare_p50_ms": round(bare, 3),
-        f"{kind}_overhead_p50_ms": round(p50 - bare, 3),
+        f"{kind}_order_p99_ms": round(percentile([t.wall_ms for t in orders], 99), 3),
+        f"{kind}_bare_p50_ms": round(bare_p50, 3),
+        f"{kind}_overhead_p50_ms": round(p50 - bare_p50, 3),
+        f"{kind}_venue_p50_ms": round(median([t.venue_ms for t in orders]), 3),
+        f"{kind}_client_overhead_p50_ms": round(client - bare_client, 3),
+        f"{kind}_requests_per_order": round(median([t.requests for t in orders]), 1),
     }
 
 
@@ -173,8 +216,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for kind in args.venues:
-            with venue_cfg(kind, workdir) as cfg:
-                figures |= await round_trips(kind, cfg, args.orders)
+            with fake_venue(kind, workdir) as venue:
+                figures |= await round_trips(kind, venue, args.orders)
+            if not args.sustained:
+                continue
             with venue_cfg(kind, workdir) as cfg:
                 rate = await sustained(kind, cfg, workdir, args.seconds)
             limits = published_limits(kind, tier="starter")
@@ -190,6 +235,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=25.0)
     parser.add_argument("--venues", nargs="*", default=list(VENUES))
+    parser.add_argument(
+        "--no-sustained", dest="sustained", action="store_false", help="round trips only"
+    )
     emit(asyncio.run(main_async(parser.parse_args())))
 
 

@@ -28,6 +28,7 @@ from hyperliquid.utils.signing import (
     recover_user_from_user_signed_action,
 )
 
+from venues.fakes.busy import BusyMeter, thread_cpu_ns
 from venues.fakes.faults import FaultKind, FaultSwitch
 from venues.hyperliquid.symbols import MIN_ORDER_VALUE, is_valid_price, lot_size, round_size
 
@@ -103,6 +104,7 @@ class FakeHyperliquid:
 
     def __init__(self, *, universe: tuple[tuple[str, int, str], ...] = DEFAULT_UNIVERSE) -> None:
         self.faults = FaultSwitch()
+        self.busy = BusyMeter()
         self.is_mainnet = False  # the SDK signs for testnet unless it talks to the mainnet URL
         self._lock = threading.RLock()
         self._coins = [coin for coin, _, _ in universe]
@@ -211,6 +213,13 @@ class FakeHyperliquid:
         return await self._handle(request, self._exchange, _exchange_op)
 
     async def _handle(self, request: web.Request, process: Any, classify: Any) -> Any:
+        started = thread_cpu_ns()
+        try:
+            return await self._answer(request, process, classify)
+        finally:
+            self.busy.add(thread_cpu_ns() - started)
+
+    async def _answer(self, request: web.Request, process: Any, classify: Any) -> Any:
         try:
             body = json.loads(await request.read())
             op = classify(body)

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from venues.fakes.busy import BusyMeter, thread_cpu_ns
 from venues.fakes.engine import Engine
 from venues.fakes.faults import Fault, FaultKind, FaultSwitch
 
@@ -29,6 +30,7 @@ class FakeVenue:
     def __init__(self, engine: Engine, faults: FaultSwitch | None = None) -> None:
         self.engine = engine
         self.faults = faults or FaultSwitch()
+        self.busy = BusyMeter()
 
     def routes(self) -> list[web.RouteDef]:
         raise NotImplementedError
@@ -57,6 +59,13 @@ class FakeVenue:
     async def _fault_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path.startswith("/__admin"):
             return await handler(request)
+        started = thread_cpu_ns()
+        try:
+            return await self._faulted(request, handler)
+        finally:
+            self.busy.add(thread_cpu_ns() - started)
+
+    async def _faulted(self, request: web.Request, handler: Any) -> web.StreamResponse:
         hit = self.faults.take(self.classify(request))
         request[FAULTS_KEY] = hit
         if (f := hit.get(FaultKind.LATENCY)) is not None:
