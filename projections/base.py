@@ -4,6 +4,10 @@ A projection is a mutable fold: ``apply`` takes one event (the replay hot path, 
 cheap), ``state`` returns a JSON-safe, deterministic summary, and ``digest`` hashes that summary
 so a live projection and its replay can be compared by one string. ``topics`` names the event
 topics the projection reads, so a reader can skip the rest before decoding them.
+
+A fold may also offer ``row_route(topic)``: the fields of that topic's events it reads and the
+handlers to call with an object holding just them. ``Tape.replay(fold)`` then skips building
+whole events for those topics; ``None`` asks for whole events through ``apply``.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from decimal import Decimal
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from domain.events import Event
+from domain.events.base import event_class
+from projections.field_reads import fields_read
 
 Handler = Callable[[Any], None]
+RowRoute = tuple[tuple[str, ...], tuple[Handler, ...]]
 
 
 @runtime_checkable
@@ -79,6 +86,18 @@ class FoldProjection:
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(event)
+
+    def row_route(self, topic: str) -> RowRoute | None:
+        """The fields of ``topic`` its handler reads (from the handler's code) and the handler;
+        no handler: nothing to read or call; ``None`` when the handler needs whole events."""
+        if type(self).apply is not FoldProjection.apply:
+            return None  # a subclass dispatching on its own
+        cls = event_class(topic)
+        handler = self._handlers.get(cls)
+        if handler is None:
+            return (), ()
+        names = fields_read(handler, cls)
+        return None if names is None else (names, (handler,))
 
     def fold(self, events: Iterable[Event]) -> FoldProjection:
         handlers = self._handlers

@@ -3,6 +3,8 @@
 Each event goes only to the projections whose ``topics`` name it. The routing table is keyed by
 the event's exact class and filled on first sight of a class, so the hot path is one dict lookup
 and a call per interested projection. ``topics`` is the union, for a reader to filter on.
+``row_route`` lets ``Tape.replay(bundle)`` hand light field views to projections that read only
+a few fields, when every projection interested in a topic can take one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from domain.events import Event
-from projections.base import Projection, digest_of
+from projections.base import Handler, Projection, RowRoute, digest_of
 
 Apply = Callable[[Event], None]
 
@@ -46,6 +48,22 @@ class ProjectionBundle:
             route = self._route(type(event))
         for apply in route:
             apply(event)
+
+    def row_route(self, topic: str) -> RowRoute | None:
+        """The union of the fields its projections read of ``topic`` and their handlers, in
+        routing order; ``None`` when any of them needs whole events."""
+        names: set[str] = set()
+        handlers: list[Handler] = []
+        for projection in self.projections.values():
+            if topic not in projection.topics:
+                continue
+            route_of = getattr(projection, "row_route", None)
+            route = route_of(topic) if route_of is not None else None
+            if route is None:
+                return None
+            names.update(route[0])
+            handlers.extend(route[1])
+        return tuple(sorted(names)), tuple(handlers)
 
     def fold(self, events: Iterable[Event]) -> ProjectionBundle:
         routes = self._routes

@@ -8,6 +8,9 @@ the state is the rest of the event as compact JSON. Two ways back:
 - ``decode_trusted``: for replaying our own tape, where every row was validated when written.
   It rebuilds the same frozen event objects with per-field converters and no validation, which
   is what makes replay fast. Rows of an older schema version fall back to ``decode``.
+- ``fields_decoder``: for a fold that reads only a few fields of an event (also our own rows
+  only): a light tuple holding just those attributes, converted exactly as ``decode_trusted``
+  converts them. Rows of another shape are decoded in full, which reads the same.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import hashlib
 import types
 import typing
 import uuid
-from collections.abc import Callable
+from collections import namedtuple
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -171,12 +175,72 @@ def _optional(annotation: Any) -> bool:
 _PLANS: dict[str, _Plan] = {}
 
 
-def decode_trusted(topic: str, stream: str, version: int, state: bytes) -> Event:
+def _plan(topic: str) -> _Plan:
     plan = _PLANS.get(topic)
     if plan is None:
         plan = _PLANS[topic] = _Plan(event_class(topic))
+    return plan
+
+
+def decode_trusted(topic: str, stream: str, version: int, state: bytes) -> Event:
+    plan = _PLANS.get(topic) or _plan(topic)
     fields = _loads(state)
     fields.pop("_h", None)
     if fields.get("schema_version") != plan.version or len(fields) != plan.size:
         return decode(topic, stream, version, state)  # older shape: upcast and validate
     return plan.build(fields, stream, version)
+
+
+RowDecoder = Callable[[str, int, bytes], Any]
+
+
+def fields_decoder(topic: str, names: Sequence[str]) -> RowDecoder:
+    """``(stream, version, state) ->`` an object whose attributes ``names`` equal those of
+    ``decode_trusted``'s event for the row. Only for rows this tape wrote (no validation).
+
+    The object is a named tuple of just those fields (``stream`` and ``version`` allowed); a
+    row of another schema version or shape comes back as the full event instead.
+    """
+    key = (topic, tuple(names))
+    cached = _DECODERS.get(key)
+    if cached is not None:
+        return cached
+    plan = _plan(topic)
+    cls = plan.cls
+    unknown = set(names) - set(cls.model_fields)
+    if unknown:
+        raise ValueError(f"{topic} has no field {sorted(unknown)[0]!r}")
+    view = namedtuple(f"{cls.__name__}Fields", names)  # type: ignore[misc]
+    env: dict[str, Any] = {"_loads": _loads, "_tnew": tuple.__new__, "view": view}
+    env.update(full=decode_trusted, topic=topic, V=plan.version, SIZE=plan.size)
+    items = []
+    for i, name in enumerate(names):
+        if name in _ROW_FIELDS:
+            items.append(name)
+            continue
+        info = cls.model_fields[name]
+        conv = _converter_for(info.annotation)
+        raw = f"f[{name!r}]"
+        if conv is None:
+            items.append(raw)
+            continue
+        env[f"c{i}"] = conv
+        if info.is_required() and info.default is None and not _optional(info.annotation):
+            items.append(f"c{i}({raw})")
+        else:
+            items.append(f"(None if (x{i} := {raw}) is None else c{i}(x{i}))")
+    lines = [
+        "def build(stream, version, state):",
+        "    f = _loads(state)",
+        "    f.pop('_h', None)",
+        "    if f.get('schema_version') != V or len(f) != SIZE:",
+        "        return full(topic, stream, version, state)",
+        f"    return _tnew(view, ({''.join(item + ', ' for item in items)}))",
+    ]
+    exec("\n".join(lines), env)
+    decoder: RowDecoder = env["build"]
+    _DECODERS[key] = decoder
+    return decoder
+
+
+_DECODERS: dict[tuple[str, tuple[str, ...]], RowDecoder] = {}

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from eventsourcing.persistence import InfrastructureFactory
 
 from store.sqlite_reader import SQLiteReader
+from store.sqlite_writer import SQLiteWriter
 from store.tape import Tape
 
 DEFAULT_URL = "sqlite:///var/tape.sqlite"
@@ -63,8 +64,10 @@ def open_tape(url: str = DEFAULT_URL) -> Tape:
     env = _env_for(url)
     factory = InfrastructureFactory.construct(env)
     recorder = factory.application_recorder()
-    reader = SQLiteReader(env["SQLITE_DBNAME"]) if "SQLITE_DBNAME" in env else None
-    return Tape(factory, recorder, url, reader)
+    if "SQLITE_DBNAME" not in env:
+        return Tape(factory, recorder, url)
+    path = env["SQLITE_DBNAME"]
+    return Tape(factory, recorder, url, SQLiteReader(path), SQLiteWriter(path))
 
 
 def redact(url: str) -> str:

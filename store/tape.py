@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -21,8 +23,17 @@ from eventsourcing.persistence import (
 )
 
 from domain.events.base import Event
-from store.codec import GENESIS, decode, decode_trusted, encode_chained, split_chain
+from store.codec import (
+    GENESIS,
+    RowDecoder,
+    decode,
+    decode_trusted,
+    encode_chained,
+    fields_decoder,
+    split_chain,
+)
 from store.sqlite_reader import SQLiteReader
+from store.sqlite_writer import SQLiteWriter
 
 
 class ConcurrencyConflict(Exception):
@@ -37,6 +48,17 @@ class Recorded:
     event: Event
 
 
+Handler = Callable[[Any], object]
+
+
+class RowFold(Protocol):
+    """A fold that can take light views of the fields it reads (``projections.base``)."""
+
+    def apply(self, event: Event) -> object: ...
+
+    def row_route(self, topic: str) -> tuple[Sequence[str], tuple[Handler, ...]] | None: ...
+
+
 class Tape:
     def __init__(
         self,
@@ -44,10 +66,12 @@ class Tape:
         recorder: ApplicationRecorder,
         url: str,
         reader: SQLiteReader | None = None,
+        writer: SQLiteWriter | None = None,
     ):
         self._factory = factory
         self._recorder = recorder
         self._reader = reader
+        self._writer = writer
         self.url = url
         self._snapshot_recorder: Any = None
         self._chain: dict[str, str] = {}
@@ -59,35 +83,60 @@ class Tape:
         """Record events atomically; returns their positions. Raises ``ConcurrencyConflict``."""
         if not events:
             return []
-        heads: dict[str, str] = {}
-        rows = []
-        for e in events:
-            prev = heads.get(e.stream) or self._chain_head(e.stream, e.version)
-            row, heads[e.stream] = encode_chained(e, prev)
-            rows.append(row)
         try:
-            ids = self._recorder.insert_events(rows)
-        except IntegrityError as exc:
-            for stream in heads:
-                self._chain.pop(stream, None)
+            if self._writer is not None:
+                with self._writer.transaction() as tx:  # chain heads read under the write lock
+                    rows, heads = self._encode(events, tx.tails)
+                    ids = tx.insert(rows)
+            else:
+                rows, heads = self._encode(events, self._recorded_tails)
+                ids = list(self._recorder.insert_events(rows) or [])
+        except (IntegrityError, sqlite3.IntegrityError) as exc:
+            for e in events:
+                self._chain.pop(e.stream, None)
             streams = sorted({f"{e.stream}@{e.version}" for e in events})[:5]
             raise ConcurrencyConflict(f"already recorded: {', '.join(streams)}") from exc
         for e in events:
             self._chain[e.stream] = heads[e.stream]
             self._chain_version[e.stream] = e.version
-        return list(ids or [])
+        return ids
 
-    def _chain_head(self, stream: str, version: int) -> str:
-        """The chain hash of the event before ``version`` in ``stream``."""
-        if version == 1:
-            return GENESIS
-        cached = self._chain.get(stream)
-        if cached is not None and self._chain_version.get(stream) == version - 1:
-            return cached
-        rows = self._recorder.select_events(stream, gt=version - 2, lte=version - 1)
-        if not rows:
-            return GENESIS  # a gap: verification will name it
-        return split_chain(rows[0].state)[1] or GENESIS
+    def _encode(
+        self, events: Sequence[Event], tails: Callable[[dict[str, int]], Mapping[str, bytes]]
+    ) -> tuple[list[StoredEvent], dict[str, str]]:
+        """The rows, chained; ``heads`` ends as each stream's last hash. ``tails`` looks up the
+        recorded events that streams not known here build on (one call for the whole append)."""
+        heads: dict[str, str] = {}
+        missing: dict[str, int] = {}
+        for e in events:
+            stream = e.stream
+            if stream in heads or stream in missing:
+                continue
+            if e.version == 1:
+                heads[stream] = GENESIS
+            elif self._chain_version.get(stream) == e.version - 1 and stream in self._chain:
+                heads[stream] = self._chain[stream]
+            else:
+                missing[stream] = e.version - 1
+        if missing:
+            found = tails(missing)
+            for stream in missing:
+                tail = found.get(stream)
+                # no such event: a gap, which verification will name
+                heads[stream] = (split_chain(tail)[1] if tail else None) or GENESIS
+        rows = []
+        for e in events:
+            row, heads[e.stream] = encode_chained(e, heads[e.stream])
+            rows.append(row)
+        return rows, heads
+
+    def _recorded_tails(self, versions: dict[str, int]) -> dict[str, bytes]:
+        found = {}
+        for stream, version in versions.items():
+            rows = self._recorder.select_events(stream, gt=version - 1, lte=version)
+            if rows:
+                found[stream] = rows[0].state
+        return found
 
     # reading a stream ------------------------------------------------------------------------
 
@@ -161,7 +210,7 @@ class Tape:
 
     def replay(
         self,
-        apply: Callable[[Event], object],
+        apply: Callable[[Event], object] | RowFold,
         *,
         after: int = 0,
         stop: int | None = None,
@@ -173,8 +222,14 @@ class Tape:
         The bulk path for rebuilding read models: rows are decoded straight into events and
         handed on, and the cyclic garbage collector is paused meanwhile (decoded events hold
         no cycles, and its full scans would otherwise dominate a long replay).
+
+        ``apply`` may also be a fold with ``row_route(topic)`` (a projection or a bundle, see
+        ``projections.base``): topics it routes go to its handlers as light views holding just
+        the fields they read (``codec.fields_decoder``), the rest to ``fold.apply`` as events.
         """
         stop = self.max_position() if stop is None else stop
+        routed = hasattr(apply, "row_route")
+        fold_rows = _routed(apply) if routed else _decoded(apply)  # type: ignore[arg-type]
         was_enabled = gc.isenabled()
         gc.disable()
         n = 0
@@ -184,8 +239,7 @@ class Tape:
                 rows = self._rows(position, batch, stop, topics)
                 if not rows:
                     break
-                for _, stream, version, topic, state in rows:
-                    apply(decode_trusted(topic, stream, version, state))
+                fold_rows(rows)
                 n += len(rows)
                 position = rows[-1][0]
         finally:
@@ -229,6 +283,8 @@ class Tape:
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
+        if self._writer is not None:
+            self._writer.close()
         self._factory.close()
 
     def __enter__(self) -> Tape:
@@ -236,6 +292,42 @@ class Tape:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+Row = tuple[int, str, int, str, bytes]
+
+
+def _decoded(apply: Callable[[Event], object]) -> Callable[[list[Row]], None]:
+    def fold_rows(rows: list[Row]) -> None:
+        for _, stream, version, topic, state in rows:
+            apply(decode_trusted(topic, stream, version, state))
+
+    return fold_rows
+
+
+def _routed(fold: RowFold) -> Callable[[list[Row]], None]:
+    """Rows to a fold's routes: light views to its handlers, whole events to ``fold.apply``."""
+    apply = fold.apply
+    routes: dict[str, tuple[RowDecoder, tuple[Handler, ...]]] = {}
+
+    def route_for(topic: str) -> tuple[RowDecoder, tuple[Handler, ...]]:
+        route = fold.row_route(topic)
+        if route is None:  # whole events, through the fold's own dispatch
+            routes[topic] = (partial(decode_trusted, topic), (apply,))
+        else:  # no handlers: the fold ignores the topic, nothing to decode
+            names, handlers = route
+            routes[topic] = (fields_decoder(topic, names), handlers)
+        return routes[topic]
+
+    def fold_rows(rows: list[Row]) -> None:
+        for _, stream, version, topic, state in rows:
+            decoder, handlers = routes.get(topic) or route_for(topic)
+            if handlers:
+                view = decoder(stream, version, state)
+                for handler in handlers:
+                    handler(view)
+
+    return fold_rows
 
 
 def verify_chain(tape: Tape) -> list[str]:
