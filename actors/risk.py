@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import ray
@@ -47,6 +48,7 @@ class RiskActor:
         native_bracket_venues: list[str] | None = None,
         poll_interval_s: float = 0.25,
     ) -> None:
+        started = time.time()
         self.namespace = namespace
         self.gateways: dict[str, _RayGateway] = {}
         self.poll_interval_s = poll_interval_s
@@ -64,6 +66,7 @@ class RiskActor:
             apply_configured=not restarted,  # a restart keeps what `apply` recorded since
             native_bracket_venues=native_bracket_venues or (),
         )
+        self.started = {"init_started": started, "init_s": time.time() - started}
 
     def _gateway(self, venue: str) -> _RayGateway:
         gateway = self.gateways.get(venue)
@@ -127,4 +130,4 @@ class RiskActor:
 
     async def stats(self) -> dict[str, Any]:
         self.manager.sync()
-        return self.manager.status()
+        return {**self.manager.status(), **self.started}

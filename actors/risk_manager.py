@@ -141,9 +141,9 @@ class RiskManager:
         start = risk_snapshot.restore(self) if snapshot_every is not None else 0
         self.follower = TapeFollower(tape, VIEW_TOPICS, after=start)
         self.live = False
-        self.sync()  # replay: fold history without reacting to it
+        self.replayed = self.sync()  # replay: fold history without reacting to it
         self.live = True
-        self._snapshot_at = start
+        self.restored_from = self._snapshot_at = start
         if snapshot_every is not None and self.follower.position - start >= snapshot_every:
             self.save_snapshot()  # a long rebuild is not repeated by the next restart
         configured = RiskConfig.model_validate(config)
@@ -412,4 +412,6 @@ class RiskManager:
             "config_digest": control.config_digest(self.config),
             "brackets": len(self.book.brackets),
             "lag": self.follower.lag(),
+            "restored_from": self.restored_from,
+            "replayed": self.replayed,
         }

@@ -8,7 +8,12 @@ Prints one JSON object on its last line:
   of ``--rounds`` kills; ``restart_projector_s`` and ``restart_risk_s`` give both, and
   ``restart_bare_s`` is a bare actor's restart (no history) in the same run, with the ratios.
   ``fold_projector_s`` / ``fold_risk_s`` fold the same tape in this process (no Ray): the part
-  of a restart that snapshots would remove.
+  of a restart that snapshots remove. Where a risk manager's restart goes:
+  ``risk_restart_breakdown_s`` splits the median restart into the Ray worker start and class
+  load (``worker_s``, until the actor's ``__init__`` starts), ``init_s`` (open the tape, restore
+  the snapshot, fold the rest) and ``first_call_s``; ``import_ray_s`` / ``import_risk_actor_s``
+  are the imports in a fresh process, ``restore_risk_s`` (load and decode the latest snapshot)
+  and ``tail_risk_s`` (fold the ``risk_tail_events`` after it) the rebuild in this process.
 - ``add_actor_s``: from ``tapeline actors add strategy ...`` (the CLI, in this process) to the new
   strategy having received its first bar from the running market data feed;
   ``add_actor_cli_process_s`` is the same with the CLI as its own process (Python start-up and
@@ -22,7 +27,8 @@ Prints one JSON object on its last line:
 
 Everything binds to 127.0.0.1 and Ray's temporary directory is private to the run.
 
-Usage: ``.venv/bin/python benchmarks/recovery.py [--events 100000] [--rounds 3]``.
+Usage: ``.venv/bin/python benchmarks/recovery.py [--events 100000] [--rounds 3]``
+(``--skip-up`` / ``--skip-add`` leave those figures out, for quicker runs while working on one).
 """
 
 from __future__ import annotations
@@ -180,7 +186,8 @@ async def _record_history(url: str, target: int) -> int:
 def fold_times(url: str) -> dict[str, float]:
     from decimal import Decimal
 
-    from actors.risk_manager import fold_profile
+    from actors import risk_snapshot
+    from actors.risk_manager import RiskManager, fold_profile
     from cluster.replay import rebuild
     from store import open_tape
 
@@ -190,7 +197,36 @@ def fold_times(url: str) -> dict[str, float]:
         t1 = time.perf_counter()
         fold_profile(tape, "main")
         t2 = time.perf_counter()
-    return {"fold_projector_s": round(t1 - t0, 3), "fold_risk_s": round(t2 - t1, 3)}
+        key = risk_snapshot.snapshot_key("risk.main", None, ())
+        found = risk_snapshot.load(tape, "main", key)
+        t3 = time.perf_counter()
+        risk = RiskManager(
+            "main", {}, tape, ["paper"], "paper", lambda _: None, apply_configured=False
+        )
+        t4 = time.perf_counter()
+        snapshot = tape.latest_snapshot("risk.main")
+    return {
+        "fold_projector_s": round(t1 - t0, 3),
+        "fold_risk_s": round(t2 - t1, 3),
+        "restore_risk_s": round(t3 - t2, 3),
+        "tail_risk_s": round(max(0.0, (t4 - t3) - (t3 - t2)), 3),
+        "risk_tail_events": risk.replayed,
+        "risk_snapshot_position": found[0] if found else None,
+        "risk_snapshot_kb": round(len(snapshot[1]) / 1024, 1) if snapshot else None,
+    }
+
+
+def import_times() -> dict[str, float]:
+    """The risk actor's imports in a fresh process, after ``ray`` (which a worker has)."""
+    code = (
+        "import time; t0 = time.perf_counter(); import ray; t1 = time.perf_counter(); "
+        "import actors.risk; t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    ray_s, risk_s = (float(x) for x in out.stdout.split())
+    return {"import_ray_s": round(ray_s, 3), "import_risk_actor_s": round(risk_s, 3)}
 
 
 # restarts ---------------------------------------------------------------------------------------
@@ -202,15 +238,17 @@ def _pid(handle: Any) -> int:
     return int(gcs.actors()[handle._actor_id.hex()]["Pid"])
 
 
-def _kill_until_served(handle: Any, call: str, ok: Any) -> float:
+def _kill_until_served(handle: Any, call: str, ok: Any) -> tuple[float, Any, float]:
     """From ``ray.kill`` until the restarted actor answers ``call`` with ``ok`` state. Calls
-    are sent once the old process is gone, so the old one cannot answer."""
+    are sent once the old process is gone, so the old one cannot answer. Returns the time, the
+    answer and the wall-clock time of the kill."""
     import psutil
     import ray
 
     ray.get(getattr(handle, call).remote(), timeout=300)  # up and serving before the kill
     old = psutil.Process(_pid(handle))
     t0 = time.perf_counter()
+    wall = time.time()
     ray.kill(handle, no_restart=False)
     old.wait(timeout=60)
     while True:
@@ -219,7 +257,7 @@ def _kill_until_served(handle: Any, call: str, ok: Any) -> float:
         except ray.exceptions.RayActorError:
             continue
         if ok(value):
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, value, wall
 
 
 def bench_restarts(url: str, rounds: int, namespace: str) -> dict[str, Any]:
@@ -248,14 +286,22 @@ def bench_restarts(url: str, rounds: int, namespace: str) -> dict[str, Any]:
         "main", {}, url, ["paper"], "paper", None, namespace
     )
     times: dict[str, list[float]] = {"bare": [], "projector": [], "risk": []}
+    parts: list[tuple[float, dict[str, float]]] = []
     for _ in range(rounds):
-        times["bare"].append(_kill_until_served(bare, "ping", lambda v: v == 1))
-        times["projector"].append(_kill_until_served(projector, "position", lambda v: v >= head))
-        times["risk"].append(_kill_until_served(risk, "stats", lambda v: v["lag"] == 0))
+        times["bare"].append(_kill_until_served(bare, "ping", lambda v: v == 1)[0])
+        times["projector"].append(_kill_until_served(projector, "position", lambda v: v >= head)[0])
+        took, stats, killed = _kill_until_served(risk, "stats", lambda v: v["lag"] == 0)
+        times["risk"].append(took)
+        worker = stats["init_started"] - killed
+        init = stats["init_s"]
+        split = {"worker_s": worker, "init_s": init, "first_call_s": took - worker - init}
+        parts.append((took, {k: round(v, 3) for k, v in split.items()}))
     for h in (bare, projector, risk):
         ray.kill(h, no_restart=True)
     med = {k: statistics.median(v) for k, v in times.items()}
+    parts.sort(key=lambda p: p[0])
     return {
+        "risk_restart_breakdown_s": parts[len(parts) // 2][1],
         "restart_bare_s": round(med["bare"], 3),
         "restart_projector_s": round(med["projector"], 3),
         "restart_risk_s": round(med["risk"], 3),
@@ -333,6 +379,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-up", action="store_true", help="leave out the up_* figures")
+    parser.add_argument("--skip-add", action="store_true", help="leave out add_actor_s")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -341,15 +389,17 @@ def main() -> None:
         tmp = Path(name)
         os.environ["RAY_TMPDIR"] = str(tmp)  # our own Ray session dirs and address file
         figures: dict[str, Any] = {"machine": machine()}
-        figures.update(bench_up(tmp, dashboard=True))
-        figures.update(bench_up(tmp, dashboard=False))
-        print(f"up: {figures}", flush=True)
+        if not args.skip_up:
+            figures.update(bench_up(tmp, dashboard=True))
+            figures.update(bench_up(tmp, dashboard=False))
+            print(f"up: {figures}", flush=True)
 
         url = f"sqlite:///{tmp}/history.sqlite"
         t0 = time.perf_counter()
         n = asyncio.run(_record_history(url, args.events))
         print(f"history: {n} events in {time.perf_counter() - t0:.1f}s", flush=True)
         figures.update(fold_times(url))
+        figures.update(import_times())
 
         import ray
 
@@ -364,8 +414,8 @@ def main() -> None:
         try:
             figures.update(bench_restarts(url, args.rounds, "bench-restart"))
             print(f"restarts: {figures}", flush=True)
-            gcs = ray.get_runtime_context().gcs_address
-            figures.update(bench_add(tmp, gcs))
+            if not args.skip_add:
+                figures.update(bench_add(tmp, ray.get_runtime_context().gcs_address))
         finally:
             ray.shutdown()
     figures["goal_restart_with_state_s"] = 2.0
