@@ -4,12 +4,15 @@ Layout (hive partitioning, one wide table for every topic, see ``archive_schema`
 
     <archive>/_manifest.json   (a leading "_" keeps dataset readers off it)
     <archive>/date=2024-01-01/part-00000000000000000001.parquet
+    <archive>/_replay/fills-<from>-<to>.pq, bars-<from>-<to>.pq   (see ``archive_replay``)
 
 The partition is the UTC date of each event's ``ts_ns``; a file's name is the tape position of
 its first row (zero-padded, so names sort in tape order); rows inside a file are in tape order.
 The manifest remembers the last exported position, so the next run exports only newer events.
 It is replaced atomically after the files are written: a file that a crashed run left behind
 (not in the manifest) is removed by the next run before it writes, so no event is archived twice.
+An archive written before the replay columns existed gets them on its next export (built from
+its date partitions); until then replays read the date partitions.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from store import archive_replay
 from store.archive_schema import ENCODED_COLUMNS, SCHEMA, RowBuilder
 from store.tape import Tape
 
@@ -46,6 +50,12 @@ class Manifest:
     events: int = 0
     first_event_id: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    replay: list[dict[str, Any]] = field(default_factory=list)
+    """Parts of the replay columns (``archive_replay``); absent in archives written before."""
+
+    def replay_complete(self) -> bool:
+        """Whether the replay columns hold every archived fill and bar close."""
+        return archive_replay.covers(self.replay, self.last_position)
 
     @classmethod
     def load(cls, root: Path) -> Manifest:
@@ -63,6 +73,7 @@ class Manifest:
             events=int(data["events"]),
             first_event_id=data.get("first_event_id"),
             files=list(data["files"]),
+            replay=list(data.get("replay", [])),
         )
 
     def save(self, root: Path) -> None:
@@ -72,6 +83,7 @@ class Manifest:
             "events": self.events,
             "first_event_id": self.first_event_id,
             "files": self.files,
+            "replay": self.replay,
         }
         tmp = root / f".{MANIFEST}.tmp"
         tmp.write_text(json.dumps(data, indent=1), "utf-8")
@@ -167,7 +179,11 @@ def export_archive(
             f"{root} already holds position {manifest.last_position}, past this tape's end {stop}"
         )
     _remove_orphans(root, manifest)
+    manifest.replay = [p for p in manifest.replay if p["to"] <= manifest.last_position]
+    archive_replay.remove_orphans(root, manifest.replay)
     manifest.first_event_id = first_id
+    if not archive_replay.covers(manifest.replay, manifest.last_position):
+        _build_replay(root, manifest)
     seen = _archived_fill_keys(root, manifest)
     was_enabled = gc.isenabled()
     gc.disable()  # parsed rows hold no cycles; the collector's scans would dominate
@@ -207,12 +223,41 @@ def _flush(root: Path, builder: RowBuilder, manifest: Manifest, written: list[st
         return 0
     table = builder.table()
     entries = _write(root, table)
+    after, to = manifest.last_position, builder.last_position
+    manifest.replay, stale = archive_replay.append_part(root, manifest.replay, table, after, to)
     manifest.files.extend(entries)
-    manifest.last_position = builder.last_position
+    manifest.last_position = to
     manifest.events += len(table)
     manifest.save(root)
+    for path in stale:
+        path.unlink(missing_ok=True)
     written.extend(e["path"] for e in entries)
     return len(table)
+
+
+def _build_replay(root: Path, manifest: Manifest) -> None:
+    """Migration: the replay columns of everything archived so far, from the date partitions
+    (an archive written before they existed, or whose replay files were lost)."""
+    from store.archive_read import read_archive
+
+    wanted = (*archive_replay.FILL_COLUMNS, *archive_replay.BAR_COLUMNS, "repeat")
+    columns = ["topic", *dict.fromkeys(c for c in wanted if c != "row")]
+    table = read_archive(root, columns, topics=[archive_replay.FILL, archive_replay.BAR])
+    table = table.cast(
+        pa.schema(
+            [
+                f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                for f in table.schema
+            ]
+        )
+    )
+    fills, bars, repeats = archive_replay.split_topics(table)
+    old = {p[k] for p in manifest.replay for k in ("fills", "bars")}
+    part = archive_replay.write_part(root, fills, bars, 0, manifest.last_position, repeats)
+    manifest.replay = [part]
+    manifest.save(root)
+    for rel in old - {part["fills"], part["bars"]}:
+        (root / rel).unlink(missing_ok=True)
 
 
 def archive_files(root: str | Path) -> list[Path]:

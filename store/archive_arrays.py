@@ -16,7 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from store.archive import Manifest
 from store.archive_read import read_archive
+from store.archive_replay import BAR_COLUMNS, FILL_COLUMNS, read_part, shifted
 
 NS = 1_000_000_000
 FILL, BAR = "OrderFilled", "BarClosed"
@@ -95,11 +97,14 @@ def exact_units(
     """Signed quantities as integers at each book's finest decimal scale, when that is exact."""
     if scale is None or len(signed) == 0 or bool(np.any(scale < 0)):
         return None
-    finest = np.zeros(int(book.max()) + 1, dtype=np.int64)
-    np.maximum.at(finest, book, scale.astype(np.int64))
-    if int(finest.max()) > MAX_SCALE:
+    if int(scale.max()) > MAX_SCALE:
         return None
-    x = signed * 10.0 ** finest[book]
+    width = MAX_SCALE + 1  # which (book, scale) pairs occur, then each book's largest scale
+    seen = np.zeros((int(book.max()) + 1) * width, dtype=bool)
+    seen[book * width + scale.astype(np.int64)] = True
+    seen = seen.reshape(-1, width)
+    finest = width - 1 - np.argmax(seen[:, ::-1], axis=1)
+    x = signed * (10.0**finest)[book]
     if float(np.abs(x).max()) >= 2.0**52:
         return None
     return np.rint(x).astype(np.int64)
@@ -214,6 +219,110 @@ def bar_interval(book: np.ndarray, close_ts: np.ndarray, sample: int = 10_000) -
     return int(values[np.argmax(counts)])
 
 
+def _labels(*columns: pa.ChunkedArray) -> tuple[list[np.ndarray], tuple[str, ...]] | None:
+    """Codes into the sorted names used by dictionary columns (None when a value is null)."""
+    chunks = [chunk for column in columns for chunk in column.chunks]
+    if any(c.null_count or not pa.types.is_dictionary(c.type) for c in chunks):
+        return None
+    dictionaries = [tuple(c.dictionary.to_pylist()) for c in chunks]
+    names = tuple(sorted({n for d in dictionaries for n in d}))
+    where = {n: i for i, n in enumerate(names)}
+    out, used, k = [], np.zeros(len(names), dtype=bool), 0
+    for column in columns:
+        parts = []
+        for chunk in column.chunks:
+            d, k = dictionaries[k], k + 1
+            codes = chunk.indices.to_numpy().astype(np.int64)
+            parts.append(codes if d == names else np.array([where[n] for n in d])[codes])
+        codes = np.concatenate(parts) if len(parts) != 1 else parts[0]
+        used |= np.bincount(codes, minlength=len(names)) > 0
+        out.append(codes if len(parts) else np.zeros(0, np.int64))
+    if not bool(used.all()):
+        renumber = np.cumsum(used) - 1
+        out = [renumber[c] for c in out]
+        names = tuple(n for n, u in zip(names, used.tolist(), strict=True) if u)
+    return out, names
+
+
+def _column(table: pa.Table, name: str) -> np.ndarray | None:
+    column = table.column(name)
+    if column.null_count:
+        return None
+    if column.num_chunks == 1:
+        return column.chunk(0).to_numpy()
+    if not column.num_chunks:
+        return np.zeros(0, dtype=column.type.to_pandas_dtype())
+    return np.concatenate([c.to_numpy() for c in column.chunks])
+
+
+def market_from_replay(fills: pa.Table, bars: pa.Table, repeats: int = 0) -> MarketArrays | None:
+    """Market arrays from the replay columns (``store.archive_replay``): first-time fills and
+    bar closes apart, each in tape order, and each row's place in their merged order (``row``).
+    None if a value is missing (then the caller reads the date partitions)."""
+    venue = _labels(fills.column("venue"), bars.column("venue"))
+    instrument = _labels(fills.column("instrument"), bars.column("instrument"))
+    strategy = _labels(fills.column("strategy"))
+    side = _labels(fills.column("side"))
+    f = {n: _column(fills, n) for n in ("row", "quantity", "price", "fee", "fill_ts_ns")}
+    b = {n: _column(bars, n) for n in ("row", "close", "close_ts_ns")}
+    scale = _column(fills, "quantity_scale")
+    labels = (venue, instrument, strategy, side)
+    if any(v is None for v in (*labels, *f.values(), *b.values(), scale)):
+        return None
+    (fill_venue, bar_venue), venues = venue  # type: ignore[misc]
+    (fill_instrument, bar_instrument), instruments = instrument  # type: ignore[misc]
+    (fill_strategy,), strategies = strategy  # type: ignore[misc]
+    (side_codes,), side_names = side  # type: ignore[misc]
+    fill_at, bar_at = f["row"], b["row"]
+    sign_of = np.array([1.0 if s == "buy" else -1.0 for s in side_names] + [0.0])
+    signed = f["quantity"] * sign_of[side_codes]
+    n_i = max(len(instruments), 1)
+    close_ts = b["close_ts_ns"]
+    return MarketArrays(
+        n=len(fill_at) + len(bar_at),  # type: ignore[arg-type]
+        fill_rows=fill_at,
+        bar_rows=bar_at,
+        venues=venues,
+        instruments=instruments,
+        strategies=strategies,
+        fill_strategy=fill_strategy,
+        fill_venue=fill_venue,
+        fill_instrument=fill_instrument,
+        signed=signed,
+        units=exact_units(signed, scale, fill_venue * n_i + fill_instrument),
+        price=f["price"],  # type: ignore[arg-type]
+        fee=f["fee"],  # type: ignore[arg-type]
+        fill_ts_ns=f["fill_ts_ns"],  # type: ignore[arg-type]
+        bar_venue=bar_venue,
+        bar_instrument=bar_instrument,
+        close=b["close"],  # type: ignore[arg-type]
+        close_ts_ns=close_ts,  # type: ignore[arg-type]
+        interval_ns=bar_interval(bar_venue * n_i + bar_instrument, close_ts),  # type: ignore[arg-type]
+        duplicates=repeats,
+    )
+
+
+def read_replay_columns(root: str | Path) -> tuple[pa.Table, pa.Table, int] | None:
+    """The archive's replay columns (fills, bars, repeated fills left out), or None when they
+    do not cover the whole archive (an archive written before them: the next export adds them)."""
+    root = Path(root)
+    manifest = Manifest.load(root)
+    if not manifest.files or not manifest.replay_complete():
+        return None
+    columns = [c for c in (*FILL_COLUMNS, *BAR_COLUMNS) if c != "position"]
+    parts = [read_part(root, entry, columns) for entry in manifest.replay]
+    repeats = sum(int(entry.get("repeats", 0)) for entry in manifest.replay)
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1], repeats
+    offsets = np.cumsum([0] + [e["fill_rows"] + e["bar_rows"] for e in manifest.replay])
+    fills = pa.concat_tables([shifted(p[0], int(o)) for p, o in zip(parts, offsets, strict=False)])
+    bars = pa.concat_tables([shifted(p[1], int(o)) for p, o in zip(parts, offsets, strict=False)])
+    return fills, bars, repeats
+
+
 def read_market(root: str | Path) -> MarketArrays:
-    """Read only what a replay needs from the archive at ``root``."""
-    return market_arrays(read_archive(root, COLUMNS))
+    """Read only what a replay needs from the archive at ``root``: its replay columns when
+    they cover it, else the date partitions."""
+    columns = read_replay_columns(root)
+    market = None if columns is None else market_from_replay(*columns)
+    return market if market is not None else market_arrays(read_archive(root, COLUMNS))
