@@ -1,15 +1,16 @@
 """Venue gateway: one per venue account; the only place orders leave the system.
 
-``Gateway`` is the plain, testable logic; ``GatewayActor`` is the Ray shell around it.
+``Gateway`` is the plain, testable logic; ``GatewayActor`` is the Ray shell around it. This
+module holds the gateway's state, rebuilt from the tape, and how it records events; the order
+flow (``actors.gateway_orders``), reconciliation (``actors.gateway_reconcile``) and paper fills
+(``actors.gateway_paper``) are its mixins.
 
-For each approved intent it first records ``OrderSubmitted`` as version 1 of the order's own
-stream (``order.<client_order_id>``), and only then calls the venue. A second submission of the
-same intent collides on that version and never becomes a second order. When the venue's answer
-is lost (timeout, 5xx, dropped connection) it records ``OrderStatusUnknown``, looks the order up
-by client id, and sends it again with the same id only when the venue definitely does not know
-it. At start, after a reconnect and after the circuit breaker closes, it reconciles the tape with
-the venue (``domain.execution.reconcile``). Every request goes through ``venues.guard`` (circuit
-breaker, shared rate limits, retried reads).
+Every approved intent is first recorded as ``OrderSubmitted``, version 1 of the order's own
+stream (``order.<client_order_id>``), and only then sent to the venue: a second submission of the
+same intent collides on that version and never becomes a second order. At start, after a
+reconnect and after the circuit breaker closes, it reconciles the tape with the venue
+(``domain.execution.reconcile``). Every request goes through ``venues.guard`` (circuit breaker,
+shared rate limits, retried reads).
 """
 
 from __future__ import annotations
@@ -19,26 +20,16 @@ import contextlib
 import logging
 import os
 import random
-import time
 from typing import Any
 
 import ray
 
+from actors.gateway_orders import OrderFlow, request_for
 from actors.gateway_paper import PaperBars
 from actors.gateway_reconcile import Reconciling
 from actors.tape_access import StreamWriter
 from domain.bars import Bar
-from domain.events import (
-    Event,
-    OrderAccepted,
-    OrderCanceled,
-    OrderFilled,
-    OrderIntentApproved,
-    OrderRejected,
-    OrderStatusUnknown,
-    OrderSubmitted,
-    order_stream,
-)
+from domain.events import Event, OrderFilled, OrderIntentApproved, OrderSubmitted, order_stream
 from domain.events.venue import (
     CircuitClosed,
     CircuitHalfOpened,
@@ -49,22 +40,12 @@ from domain.events.venue import (
 )
 from domain.execution.backoff import BackoffPolicy
 from domain.execution.circuit import Circuit, CircuitPolicy, CircuitState, Transition
-from domain.execution.outcome import Resolution, after_lookup
-from domain.orders import Order, OrderStateError, OrderStatus
-from domain.values import OrderType
+from domain.orders import Order, OrderStateError
 from store import ConcurrencyConflict, Tape, open_tape
-from venues.base import (
-    OrderRefused,
-    OrderRequest,
-    OutcomeUnknown,
-    RateLimited,
-    VenueError,
-    VenueOrderStatus,
-)
-from venues.guard import CircuitOpenError, GuardedVenue
-from venues.ratelimit import Priority, shared_limiter
+from venues.base import VenueError
+from venues.guard import GuardedVenue
+from venues.ratelimit import shared_limiter
 from venues.registry import BuiltVenue, build_venue, setting
-from venues.snapshot import order_report
 
 log = logging.getLogger("tapeline.gateway")
 
@@ -86,22 +67,7 @@ _CIRCUIT_EVENTS = {
 }
 
 
-def request_for(order: Order) -> OrderRequest:
-    return OrderRequest(
-        client_order_id=order.client_order_id,
-        instrument=order.instrument,
-        side=order.side,
-        quantity=order.quantity,
-        order_type=order.order_type,
-        limit_price=order.limit_price,
-        stop_price=order.stop_price,
-        reduce_only=order.reduce_only,
-        post_only=order.post_only,
-        time_in_force=order.time_in_force,
-    )
-
-
-class Gateway(Reconciling, PaperBars):
+class Gateway(OrderFlow, Reconciling, PaperBars):
     """One venue account's order flow, rebuilt from the tape. Async methods run on one loop."""
 
     def __init__(self, venue_cfg: dict[str, Any], tape: Tape, built: BuiltVenue | None = None):
@@ -126,6 +92,8 @@ class Gateway(Reconciling, PaperBars):
         self.place_attempts = int(self._s("place_attempts", 5))
         self._inflight: dict[str, asyncio.Task[str]] = {}
         self._sent_ns: dict[str, int] = {}
+        self._staged: list[Event] | None = None
+        self.book_lock = asyncio.Lock()
         self.grace_ns = int(float(self._s("in_flight_grace_s", self._s("timeout_s", 10.0))) * 1e9)
         circuit = Circuit(
             policy=CircuitPolicy(
@@ -269,173 +237,6 @@ class Gateway(Reconciling, PaperBars):
         with contextlib.suppress(VenueError):
             await self.reconcile(self.needs_reconcile or "start")
 
-    # orders --------------------------------------------------------------------------------------
-
-    async def submit(self, intent: OrderIntentApproved) -> str:
-        """Place the order an approval authorises, at most once. Returns the order's status."""
-        coid = intent.client_order_id
-        existing = self.orders.get(coid)
-        if existing is not None:
-            if self._unresolved(existing):
-                return await self._tracked(coid, self._resolve)
-            return existing.status.value
-        stream = order_stream(coid)
-        submitted = OrderSubmitted(
-            **self.writer.meta(intent).envelope(stream, 1),
-            client_order_id=coid,
-            intent_event_id=intent.event_id,
-            strategy=intent.strategy,
-            venue=self.venue,
-            instrument=intent.instrument,
-            side=intent.side,
-            quantity=intent.quantity,
-            order_type=intent.order_type,
-            limit_price=intent.limit_price,
-            stop_price=intent.stop_price,
-            time_in_force=intent.time_in_force,
-            reduce_only=intent.reduce_only,
-            post_only=intent.post_only,
-        )
-        if not self._record([submitted]):  # durable before the venue hears of it
-            return self.orders[coid].status.value if coid in self.orders else "unknown"
-        if self.refused is not None:
-            reason = "gateway refuses to trade: the key can withdraw or transfer"
-            self._record([self._next(coid, OrderRejected, submitted, reason=reason)])
-            return self.orders[coid].status.value
-        return await self._tracked(coid, self._place)
-
-    def _unresolved(self, order: Order) -> bool:
-        return self.live and order.status is OrderStatus.SUBMITTED and not order.venue_order_id
-
-    async def _tracked(self, coid: str, step: Any) -> str:
-        """One task per order at a time: a concurrent second call waits for the first."""
-        task = self._inflight.get(coid)
-        if task is None:
-            task = asyncio.ensure_future(step(coid))
-            self._inflight[coid] = task
-            task.add_done_callback(lambda _: self._inflight.pop(coid, None))
-        return await asyncio.shield(task)
-
-    async def _place(self, coid: str, resends: int = 0) -> str:
-        order = self.orders[coid]
-        request = request_for(order)
-        op = "place_market" if order.order_type is OrderType.MARKET else "place"
-        priority = Priority.REDUCE if order.reduce_only else Priority.ENTRY
-        for attempt in range(self.place_attempts):
-            self._sent_ns[coid] = time.time_ns()
-            try:
-                placed = await self.guard.write(
-                    op,
-                    lambda: self.adapter.place(request),
-                    priority=priority,
-                    instrument=order.instrument,
-                )
-            except RateLimited as exc:  # definitely not placed: wait, then send again
-                wait = exc.retry_after_s if exc.retry_after_s is not None else 1.0
-                if attempt + 1 < self.place_attempts:
-                    await asyncio.sleep(wait)
-                continue
-            except CircuitOpenError:
-                return self._reject(coid, "venue circuit open: order not sent")
-            except OrderRefused as exc:
-                if resends and await self._venue_has(coid):  # a duplicate id: it is there
-                    return self.orders[coid].status.value
-                return self._reject(coid, exc.reason)
-            except (OutcomeUnknown, VenueError) as exc:
-                event = self._next(coid, OrderStatusUnknown, None, reason=str(exc)[:300])
-                self._record([event])
-                return await self._resolve(coid, resends)
-            self._accepted(coid, placed.venue_order_id)
-            if placed.status is not VenueOrderStatus.OPEN or placed.filled_quantity > 0:
-                self.needs_reconcile = self.needs_reconcile or "order_done"
-            return self.orders[coid].status.value
-        return self._reject(coid, "rate limited by the venue: order not sent")
-
-    def _reject(self, coid: str, reason: str) -> str:
-        self._record([self._next(coid, OrderRejected, None, reason=reason[:300])])
-        return self.orders[coid].status.value
-
-    def _accepted(self, coid: str, venue_order_id: str) -> None:
-        if self.orders[coid].status is OrderStatus.SUBMITTED:
-            event = self._next(coid, OrderAccepted, None, venue_order_id=venue_order_id)
-            self._record([event])
-
-    async def _venue_has(self, coid: str) -> bool:
-        order = self.orders[coid]
-        try:
-            found = await self.guard.read(
-                "lookup",
-                lambda: self.adapter.order_by_client_id(coid, order.instrument),
-                priority=Priority.LOOKUP,
-                instrument=order.instrument,
-            )
-        except VenueError:
-            return False
-        if found is not None:
-            self._accepted(coid, found.venue_order_id)
-        return found is not None
-
-    async def _resolve(self, coid: str, resends: int = 0) -> str:
-        """After an unknown outcome: ask the venue (reads retried), resend only if it lacks it.
-
-        The lookup waits until our last send can no longer be in flight (the request timeout),
-        so a request the venue processes late is not mistaken for one it never received."""
-        order = self.orders[coid]
-        sent = self._sent_ns.get(coid, self.submitted_ns.get(coid, 0))
-        wait_ns = sent + self.grace_ns - time.time_ns()
-        if wait_ns > 0:
-            await asyncio.sleep(wait_ns / 1e9)
-        try:
-            found = await self.guard.read(
-                "lookup",
-                lambda: self.adapter.order_by_client_id(coid, order.instrument),
-                priority=Priority.LOOKUP,
-                instrument=order.instrument,
-            )
-        except VenueError:
-            self.needs_reconcile = self.needs_reconcile or "unresolved"
-            return self.orders[coid].status.value  # still unknown: reconciliation finishes it
-        decision = after_lookup(
-            order_report(found) if found is not None else None,
-            submitted_ns=self.submitted_ns.get(coid, 0),
-            now_ns=time.time_ns(),
-            resend_window_ns=self.resend_window_ns,
-        )
-        if decision.resolution is Resolution.PLACED and decision.report is not None:
-            self._accepted(coid, decision.report.venue_order_id)
-            if decision.report.status.value != "open" or decision.report.filled_quantity:
-                self.needs_reconcile = self.needs_reconcile or "order_done"
-        elif decision.resolution is Resolution.RESEND and resends < 3:
-            return await self._place(coid, resends + 1)
-        elif decision.resolution is not Resolution.RESEND:
-            return self._reject(coid, decision.reason)
-        return self.orders[coid].status.value
-
-    async def cancel(self, client_order_id: str, reason: str = "requested") -> str:
-        """Cancel an open order at the venue (ahead of new entries), then record
-        ``OrderCanceled``; returns its status. Fills before the cancel arrive by reconciliation."""
-        order = self.orders.get(client_order_id)
-        if order is None or not order.status.is_open:
-            return order.status.value if order is not None else "unknown"
-        try:
-            found = await self.guard.write(
-                "cancel",
-                lambda: self.adapter.cancel(client_order_id, order.instrument),
-                priority=Priority.CANCEL,
-                instrument=order.instrument,
-            )
-        except VenueError as exc:
-            log.warning("gateway.cancel_failed", extra={"venue": self.venue, "error": str(exc)})
-            self.needs_reconcile = self.needs_reconcile or "cancel"
-            return self.orders[client_order_id].status.value
-        if found is None or found.status is VenueOrderStatus.CANCELED:
-            if self.orders[client_order_id].status.is_open:
-                self._record([self._next(client_order_id, OrderCanceled, None, reason=reason)])
-        elif self.live:
-            with contextlib.suppress(VenueError):
-                await self.reconcile("cancel")
-        return self.orders[client_order_id].status.value
-
     # reading -------------------------------------------------------------------------------------
 
     def open_orders(self) -> list[dict[str, Any]]:
@@ -503,6 +304,10 @@ class GatewayActor:
     async def submit(self, intent: OrderIntentApproved) -> str:
         await self._ready()
         return await self.gateway.submit(intent)
+
+    async def submit_many(self, intents: list[OrderIntentApproved]) -> list[str]:
+        await self._ready()
+        return await self.gateway.submit_many(intents)
 
     async def cancel(self, client_order_id: str, reason: str = "requested") -> str:
         await self._ready()

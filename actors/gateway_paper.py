@@ -7,6 +7,7 @@ the gateway from the tape.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
@@ -29,6 +30,7 @@ class PaperBars:
     last_bar_ts: dict[str, int]
     anomalies: list[str]
     submitted: dict[str, Any]
+    book_lock: asyncio.Lock
 
     def _fill_event(self, fill: VenueFill, order: Order | None) -> Event | None:
         if order is None:
@@ -61,6 +63,10 @@ class PaperBars:
         on_bar = getattr(self.adapter, "on_bar", None)
         if on_bar is None:
             return 0
+        async with self.book_lock:  # after the acknowledgements of a batch being placed
+            return self._fill_bars(on_bar, bars)
+
+    def _fill_bars(self, on_bar: Any, bars: list[Bar]) -> int:
         n = 0
         for bar in bars:
             if bar.open_ts_ns <= self.last_bar_ts.get(bar.instrument, -1):
@@ -82,9 +88,7 @@ class PaperBars:
                 cls = OrderExpired if closed.status is VenueOrderStatus.EXPIRED else OrderCanceled
                 stream = order_stream(cid)
                 event = cls(
-                    **self.writer.meta(self.submitted.get(cid)).envelope(
-                        stream, order.version + 1
-                    ),
+                    **self.writer.meta(self.submitted.get(cid)).envelope(stream, order.version + 1),
                     client_order_id=cid,
                     reason="time in force",
                 )
