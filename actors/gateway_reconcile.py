@@ -6,6 +6,11 @@ Spot balances are compared from the previous reconciliation's (read back from th
 after a restart); a snapshot that shows a balance difference is taken once more before the
 difference is recorded, since a fill that executes while the snapshot is being read would
 otherwise look like one. Reconciliations of one gateway run one at a time.
+
+Settings (venue configuration): ``balance_check`` (default true; derivatives venues are never
+checked), ``balance_tolerance_fraction`` of an asset's lot or tick (0.01), ``balance_tolerance``
+(absolute, per asset, e.g. ``{USDT: "0.01"}``), ``balance_tolerance_default`` for assets no
+instrument names (0), ``balance_confirm_attempts`` (1).
 """
 
 from __future__ import annotations
