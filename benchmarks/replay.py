@@ -4,8 +4,9 @@ Three routes over the same tape of bars and fills (``benchmarks/replay_tape.py``
 same run:
 
 - ``sqlite``: the tape on SQLite folded through the ``Decimal`` projections, then the metrics;
-- ``parquet``: the Parquet archive read (only the needed columns) and replayed column by column,
-  then the metrics;
+- ``parquet``: the Parquet archive read (its replay columns: the fills and bar closes the
+  archiver also writes narrow, in few files, see ``store/archive_replay.py``) and replayed
+  column by column, then the metrics;
 - ``numpy``: the same columnar replay and metrics on arrays already in memory (no I/O, no
   decoding): the bare numpy baseline. ``parquet_ratio_to_numpy`` = parquet rate / numpy rate.
 
@@ -15,7 +16,12 @@ are printed too. The three routes must agree (net P&L, final equity, trade count
 script fails. The tape is generated in process (bars for four markets every minute, fills from
 three strategies, appended in batches of 1000) unless ``--dir`` already holds one.
 
+``tracing_overhead_p50`` comes from ``benchmarks/tracing.py`` (a short run of the live system on
+Ray, ``--tracing-bars`` bars per round, after the replay timings); ``--skip-tracing`` leaves it
+null.
+
     .venv/bin/python benchmarks/replay.py [--events 1000000] [--runs 3] [--dir DIR]
+        [--tracing-bars 300] [--skip-tracing]
 """
 
 from __future__ import annotations
@@ -36,7 +42,14 @@ from cluster.report import Analytics, analytics_from_replay, analytics_from_tape
 from projections.columnar import replay, replay_archive
 from store import open_tape
 from store.archive import export_archive
-from store.archive_arrays import COLUMNS, market_arrays, read_market
+from store.archive_arrays import (
+    COLUMNS,
+    MarketArrays,
+    market_arrays,
+    market_from_replay,
+    read_market,
+    read_replay_columns,
+)
 from store.archive_read import read_archive
 
 CASH = Decimal(100_000)
@@ -76,9 +89,10 @@ def steps(archive: Path, runs: int) -> dict[str, float]:
     best = dict.fromkeys(("read", "arrays", "replay", "metrics"), math.inf)
     for _ in range(runs):
         t0 = time.perf_counter()
-        table = read_archive(archive, COLUMNS)
+        columns = read_replay_columns(archive)
+        table = read_archive(archive, COLUMNS) if columns is None else None
         t1 = time.perf_counter()
-        market = market_arrays(table)
+        market = _arrays(columns, table)
         t2 = time.perf_counter()
         result = replay(market, float(CASH))
         t3 = time.perf_counter()
@@ -87,6 +101,11 @@ def steps(archive: Path, runs: int) -> dict[str, float]:
         for name, seconds in zip(best, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             best[name] = min(best[name], seconds)
     return best
+
+
+def _arrays(columns: tuple | None, table: object) -> MarketArrays:  # type: ignore[type-arg]
+    market = None if columns is None else market_from_replay(*columns)
+    return market if market is not None else market_arrays(table)  # type: ignore[arg-type]
 
 
 def _same(a: Analytics, b: Analytics) -> bool:
@@ -106,6 +125,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="keep the tape and archive here")
+    parser.add_argument("--tracing-bars", type=int, default=300, help="bars per tracing round")
+    parser.add_argument("--skip-tracing", action="store_true", help="leave tracing_overhead null")
     args = parser.parse_args()
     if args.dir is None:
         with tempfile.TemporaryDirectory(prefix="tapeline-replay-") as tmp:
@@ -155,6 +176,16 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     )
     agree = _same(from_tape, from_archive) and _same(from_archive, from_arrays)  # type: ignore[arg-type]
     print(f"fills {market.signed.size:,}, bars {market.close.size:,}, routes agree: {agree}")
+    tracing: float | None = None
+    if not args.skip_tracing:
+        from benchmarks.tracing import measure
+
+        observed = measure(bars=args.tracing_bars, rounds=2)
+        tracing = observed["tracing_overhead_p50"]
+        print(
+            "tracing: signal path p50 {signal_path_p50_ms_on} ms on, "
+            "{signal_path_p50_ms_off} ms off ({signals_measured_on} signals)".format(**observed)
+        )
     figures = {
         "events": n,
         "sqlite_events_per_s": round(n / sqlite_s),
@@ -164,7 +195,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         "archive_export_events_per_s": round(exported.events / export_s)
         if exported.events
         else None,
-        "tracing_overhead_p50": None,
+        "tracing_overhead_p50": tracing,
         "routes_agree": agree,
         "machine": machine(),
     }

@@ -4,7 +4,9 @@ Signal path latency per signal = ``SignalReceived`` to the venue's ``OrderAccept
 the events' own timestamps on the tape. Spans are derived from the tape by the projector and
 metrics published by it, so the cost shows up only as competition for the CPU.
 
-    .venv/bin/python benchmarks/tracing.py [--bars 600]
+    .venv/bin/python benchmarks/tracing.py [--bars 600] [--rounds 2]
+
+``measure`` is also called by ``benchmarks/replay.py``, which prints the same overhead.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -70,21 +73,23 @@ def run(tmp: Path, bars: int, telemetry: TelemetryConfig) -> list[float]:
     return signal_path_ms(cfg.tape.url)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bars", type=int, default=600)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
+def measure(bars: int = 600, rounds: int = 2) -> dict[str, Any]:
+    """Signal path latencies with tracing and metrics on and off (``rounds`` interleaved runs
+    of ``bars`` bars each), and their ratio: the figures without the machine description.
+
+    Starts a local Ray (2 CPUs) and shuts it down again; callers time their own work first."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     init_ray(RayConfig(dashboard=False, num_cpus=2, metrics_export_port=None), dashboard=False)
     on: list[float] = []
     off: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.rounds):  # interleaved, so drift in machine load hits both
-            off += run(Path(tmp), args.bars, TelemetryConfig(tracing="none", metrics=False))
-            on += run(Path(tmp), args.bars, TelemetryConfig(tracing="console", metrics=True))
-    ray.shutdown()
-    figures = {
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for _ in range(rounds):  # interleaved, so drift in machine load hits both
+                off += run(Path(tmp), bars, TelemetryConfig(tracing="none", metrics=False))
+                on += run(Path(tmp), bars, TelemetryConfig(tracing="console", metrics=True))
+    finally:
+        ray.shutdown()
+    return {
         "signals_measured_on": len(on),
         "signals_measured_off": len(off),
         "signal_path_p50_ms_on": round(median(on), 3),
@@ -92,9 +97,15 @@ def main() -> None:
         "signal_path_p99_ms_on": round(percentile(on, 99), 3),
         "signal_path_p99_ms_off": round(percentile(off, 99), 3),
         "tracing_overhead_p50": round(median(on) / median(off), 3),
-        "machine": machine(),
     }
-    emit(figures)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bars", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    emit({**measure(args.bars, args.rounds), "machine": machine()})
 
 
 if __name__ == "__main__":

@@ -129,9 +129,17 @@ def _total(notional: np.ndarray) -> Exposure:
 
 
 def _last_per_key(keys: np.ndarray) -> np.ndarray:
-    """Index of the last row of each distinct key (rows are in time order)."""
-    _, first_in_reversed = np.unique(keys[::-1], return_index=True)
-    return len(keys) - 1 - first_in_reversed
+    """Index of the last row of each distinct key (rows are in time order), by key.
+
+    Keys are small non-negative codes: a stable radix sort groups them, each group's last
+    element is the key's last row (no comparison sort, unlike ``np.unique``)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    small = int(keys.max()) < 2**16 and int(keys.min()) >= 0
+    order = np.argsort(keys.astype(np.uint16) if small else keys, kind="stable")
+    ordered = keys[order]
+    ends = np.flatnonzero(np.r_[ordered[1:] != ordered[:-1], True])
+    return order[ends]
 
 
 def exposure_from_snapshots(
@@ -161,7 +169,7 @@ def exposure_from_fills(fills: Fills, as_of_ns: int | None = None) -> ExposureRe
     keys += fills.venue.codes[:rows]
     last = _last_per_key(keys)
     uniq = keys[last]
-    position = np.bincount(np.searchsorted(uniq, keys), weights=fills.quantity[:rows])
+    position = np.bincount(keys, weights=fills.quantity[:rows])[uniq] if rows else np.zeros(0)
     notional = position * fills.price[last]
     return ExposureReport(
         as_of_ns=as_of_ns,
