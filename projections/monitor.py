@@ -39,7 +39,11 @@ COUNTED = (
     "CircuitHalfOpened",
     "CircuitClosed",
     "BarClosed",
+    "OrderDiscovered",
+    "PositionDiscrepancy",
+    "BalanceDiscrepancy",
 )
+RECONCILIATION = frozenset({"OrderDiscovered", "PositionDiscrepancy", "BalanceDiscrepancy"})
 
 
 class MonitorProjection:
@@ -96,6 +100,8 @@ class MonitorProjection:
                 self.open_circuits.add(venue)
             elif topic == "CircuitClosed":
                 self.open_circuits.discard(venue)
+        elif topic in RECONCILIATION:  # the venue knew something the tape did not
+            self.counts[("reconciliation", getattr(event, "venue", "?"), topic)] += 1
         cause = self._recent.get(event.causation_id) if event.causation_id else None
         if cause is not None:
             self.latencies.append((f"{cause[0]}->{topic}", (event.ts_ns - cause[1]) / 1e6))

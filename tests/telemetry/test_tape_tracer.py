@@ -111,3 +111,34 @@ def test_monitor_counts_and_latencies() -> None:
     assert hops["SignalReceived->OrderIntentApproved"] == 2.0
     assert hops["OrderSubmitted->OrderAccepted"] == 3.0
     assert monitor.take_latencies() == []
+
+
+def test_monitor_counts_what_reconciliation_found() -> None:
+    from domain.events.venue import BalanceDiscrepancy, PositionDiscrepancy
+
+    meta = EventMeta(ts_ns=20 * MS, source="gateway.binance")
+    found = [
+        BalanceDiscrepancy(
+            **meta.envelope("venue.binance", 1),
+            venue="binance",
+            asset="USDT",
+            previous=Decimal(100),
+            expected=Decimal(100),
+            observed=Decimal(150),
+            difference=Decimal(50),
+            since_ns=0,
+            until_ns=20 * MS,
+        ),
+        PositionDiscrepancy(
+            **meta.envelope("venue.binance", 2),
+            venue="binance",
+            instrument="BTC-USDT",
+            tape_quantity=Decimal(0),
+            venue_quantity=Decimal(1),
+        ),
+    ]
+    monitor = MonitorProjection()
+    for e in found:
+        monitor.apply(e)
+    assert monitor.counts[("reconciliation", "binance", "BalanceDiscrepancy")] == 1
+    assert monitor.counts[("reconciliation", "binance", "PositionDiscrepancy")] == 1
