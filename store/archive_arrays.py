@@ -233,10 +233,11 @@ def _labels(*columns: pa.ChunkedArray) -> tuple[list[np.ndarray], tuple[str, ...
         for chunk in column.chunks:
             d, k = dictionaries[k], k + 1
             codes = chunk.indices.to_numpy().astype(np.int64)
-            parts.append(codes if d == names else np.array([where[n] for n in d])[codes])
-        codes = np.concatenate(parts) if len(parts) != 1 else parts[0]
+            lookup = np.array([where[n] for n in d], dtype=np.int64)
+            parts.append(codes if d == names else lookup[codes])
+        codes = parts[0] if len(parts) == 1 else np.concatenate([np.zeros(0, np.int64), *parts])
         used |= np.bincount(codes, minlength=len(names)) > 0
-        out.append(codes if len(parts) else np.zeros(0, np.int64))
+        out.append(codes)
     if not bool(used.all()):
         renumber = np.cumsum(used) - 1
         out = [renumber[c] for c in out]
