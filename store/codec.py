@@ -22,7 +22,7 @@ import uuid
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, Flag
 from typing import Any
 
 import orjson
@@ -118,7 +118,9 @@ def _converter_for(annotation: Any) -> Converter | None:
     if annotation is uuid.UUID:
         return _fast_uuid
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return annotation
+        if issubclass(annotation, Flag):
+            return annotation  # combined flags are made on demand
+        return annotation._value2member_map_.__getitem__  # the member itself, without __call__
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation.model_validate
     return None
