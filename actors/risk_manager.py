@@ -132,7 +132,11 @@ class RiskManager:
         self.actions: list[BracketAction] = []
         """Bracket actions still to do; ``emitted`` keeps every one folded (for snapshots)."""
         self.emitted: list[BracketAction] = []
-        self.own: set[UUID] = set()
+        self.awaiting: set[UUID] = set()
+        """Recorded while folding (a breach found on a fill or bar): folded when the tape
+        reaches them, so every event is folded in tape order, as a replay folds it."""
+        self._folding = False
+        self._held: Event | None = None
         self.counts = {"approved": 0, "rejected": 0, "breaches": 0, "bracket_orders": 0}
         self.snapshot_every = snapshot_every
         self.snapshot_key = risk_snapshot.snapshot_key(
@@ -160,13 +164,17 @@ class RiskManager:
 
     def sync(self) -> int:
         """Fold every new event on the tape; returns how many were read."""
-        return self.follower.drain(self._on_tape)
+        n = self._drain()
+        while self.awaiting:  # recorded during that fold: fold them (and what precedes them)
+            n += self._drain()
+        return n
 
-    def _on_tape(self, event: Event) -> None:
-        if event.event_id in self.own:
-            self.own.discard(event.event_id)  # recorded here and folded already
-            return
-        self._fold(event)
+    def _drain(self, stop: int | None = None) -> int:
+        folding, self._folding = self._folding, True
+        try:
+            return self.follower.drain(self._fold, stop=stop)
+        finally:
+            self._folding = folding
 
     def _fold(self, event: Event) -> None:
         if not belongs(event, self.stream):
@@ -197,28 +205,44 @@ class RiskManager:
             self.actions += actions
             self.emitted += actions
         if self.live and isinstance(event, OrderFilled | BarClosed):
-            self._detect(event)
+            if self.awaiting:
+                self._held = event  # checked once our own breach is folded: never twice
+            else:
+                self._detect(event)
+        if event.event_id in self.awaiting:
+            self.awaiting.discard(event.event_id)
+            if not self.awaiting and self._held is not None:
+                held, self._held = self._held, None
+                self._detect(held)
 
     def _mine(self, event: SignalReceived) -> bool:
         return self.sources is None or event.signal.source in self.sources
 
     def _record(self, build: Callable[[int], list[Event]]) -> list[Event]:
-        """Append what ``build(next_version)`` returns, folding it at once; on a concurrent
-        write to our stream (a control event from the CLI), catch up and build again."""
+        """Append what ``build(next_version)`` returns and fold it, in tape order (what others
+        recorded before it first); on a concurrent write to our stream (a control event from
+        the CLI), catch up and build again."""
         for attempt in range(APPEND_ATTEMPTS):
             events = build(self.writer.next_version(self.stream))
             if not events:
                 return []
             try:
-                self.writer.append(events)
+                positions = self.writer.append(events)
             except ConcurrencyConflict:
                 if attempt == APPEND_ATTEMPTS - 1:
                     raise
                 self.sync()
                 continue
-            for event in events:
-                self.own.add(event.event_id)
-                self._fold(event)
+            if self._folding or not positions:
+                self.awaiting.update(e.event_id for e in events)
+            else:
+                if positions[0] - 1 > self.follower.position:
+                    self._drain(stop=positions[0] - 1)
+                for event in events:
+                    self._fold(event)
+                self.follower.position = max(self.follower.position, positions[-1])
+            if self.awaiting and not self._folding:
+                self.sync()
             return events
         return []  # pragma: no cover - the loop returns or raises
 
@@ -392,7 +416,7 @@ class RiskManager:
     def save_snapshot(self) -> int | None:
         """Save the folded state with the tape position it reflects; returns that position
         (None when events recorded here are not folded from the tape yet: never, after sync)."""
-        if self.own:
+        if self.awaiting:
             return None
         position = self.follower.position
         size = risk_snapshot.save(

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +34,7 @@ def _name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+@cache
 def _allowed(path: str) -> type:
     module, _, qual = path.partition(":")
     if not module.startswith(ALLOWED_PREFIXES) or not qual or "<" in qual:
@@ -61,31 +64,37 @@ def _is_code(v: Any) -> bool:
     return callable(v) and not isinstance(v, type)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Exact types stored as themselves (an enum is a subclass of str or int: not in here)."""
+
+
 def _enc(v: Any) -> Any:
+    if type(v) in _PLAIN:
+        return v
     if isinstance(v, Enum):  # before str and int: StrEnum and IntEnum are those too
         return {"$e": _name(type(v)), "v": v.value}
-    if v is None or isinstance(v, bool | int | float | str):
+    if isinstance(v, bool | int | float | str):
         return v
     if isinstance(v, Decimal):
         return {"$d": str(v)}
     if isinstance(v, UUID):
         return {"$u": str(v)}
     if isinstance(v, Counter):
-        return {"$counter": [[_enc(k), _enc(x)] for k, x in v.items()]}
+        return {"$counter": _pairs(v)}
     if isinstance(v, OrderedDict):
-        return {"$odict": [[_enc(k), _enc(x)] for k, x in v.items()]}
+        return {"$odict": _pairs(v)}
     if isinstance(v, dict):
-        return {"$dict": [[_enc(k), _enc(x)] for k, x in v.items()]}
+        return {"$dict": _pairs(v)}
     if isinstance(v, list):
-        return [_enc(x) for x in v]
+        return _seq(v)
     if isinstance(v, tuple):
-        return {"$t": [_enc(x) for x in v]}
+        return {"$t": _seq(v)}
     if isinstance(v, frozenset):
-        return {"$fs": [_enc(x) for x in v]}
+        return {"$fs": _seq(v)}
     if isinstance(v, set):
-        return {"$s": [_enc(x) for x in v]}
+        return {"$s": _seq(v)}
     if isinstance(v, deque):
-        return {"$dq": [_enc(x) for x in v], "max": v.maxlen}
+        return {"$dq": _seq(v), "max": v.maxlen}
     cls = type(v)
     if not cls.__module__.startswith(ALLOWED_PREFIXES):
         raise SnapshotError(f"cannot snapshot a {_name(cls)}")
@@ -94,52 +103,76 @@ def _enc(v: Any) -> Any:
     return {"$o": _name(cls), "a": {k: _enc(x) for k, x in _attrs(v).items()}}
 
 
+def _seq(items: Any) -> list[Any]:
+    return [x if type(x) in _PLAIN else _enc(x) for x in items]
+
+
+def _pairs(d: dict[Any, Any]) -> list[list[Any]]:
+    return [[_enc(k), _enc(x)] for k, x in d.items()]
+
+
+# decoding: one function per tag, found by the tag (a dict's first key, normally) ---------------
+
+
 def _dec(v: Any) -> Any:
-    if isinstance(v, list):
-        return [_dec(x) for x in v]
-    if not isinstance(v, dict):
+    kind = type(v)
+    if kind is list:
+        return _items(v)
+    if kind is not dict:
         return v
-    if "$d" in v:
-        return Decimal(v["$d"])
-    if "$e" in v:
-        cls = _allowed(v["$e"])
-        if not issubclass(cls, Enum):
-            raise SnapshotError(f"{v['$e']} is not an enum")
-        return cls(v["v"])
-    if "$u" in v:
-        return UUID(v["$u"])
-    if "$counter" in v:
-        return Counter({_dec(k): _dec(x) for k, x in v["$counter"]})
-    if "$odict" in v:
-        return OrderedDict((_dec(k), _dec(x)) for k, x in v["$odict"])
-    if "$dict" in v:
-        return {_dec(k): _dec(x) for k, x in v["$dict"]}
-    if "$t" in v:
-        return tuple(_dec(x) for x in v["$t"])
-    if "$fs" in v:
-        return frozenset(_dec(x) for x in v["$fs"])
-    if "$s" in v:
-        return {_dec(x) for x in v["$s"]}
-    if "$dq" in v:
-        return deque((_dec(x) for x in v["$dq"]), maxlen=v.get("max"))
-    if "$m" in v:
-        cls = _allowed(v["$m"])
-        if not issubclass(cls, BaseModel):
-            raise SnapshotError(f"{v['$m']} is not a model")
-        return cls.model_validate(v["v"])
-    if "$o" in v:
-        cls = _allowed(v["$o"])
-        if issubclass(cls, BaseModel):
-            raise SnapshotError(f"{v['$o']} is a model: stored unvalidated")
-        obj = object.__new__(cls)
-        attrs = {k: _dec(x) for k, x in v["a"].items()}
-        for k, x in attrs.items():  # object.__setattr__ also fills frozen dataclasses
-            object.__setattr__(obj, k, x)
-        restore = getattr(obj, "__post_restore__", None)
-        if restore is not None:
-            restore()
-        return obj
+    for tag in v:
+        decoder = _DECODERS.get(tag)
+        if decoder is not None:
+            return decoder(v)
     raise SnapshotError(f"unexpected object in snapshot: keys {sorted(v)[:5]}")
+
+
+def _items(items: list[Any]) -> list[Any]:
+    return [x if type(x) in _PLAIN else _dec(x) for x in items]
+
+
+def _enum(v: dict[str, Any]) -> Enum:
+    cls = _allowed(v["$e"])
+    if not issubclass(cls, Enum):
+        raise SnapshotError(f"{v['$e']} is not an enum")
+    return cls(v["v"])
+
+
+def _model(v: dict[str, Any]) -> BaseModel:
+    cls = _allowed(v["$m"])
+    if not issubclass(cls, BaseModel):
+        raise SnapshotError(f"{v['$m']} is not a model")
+    return cls.model_validate(v["v"])
+
+
+def _object(v: dict[str, Any]) -> Any:
+    cls = _allowed(v["$o"])
+    if issubclass(cls, BaseModel):
+        raise SnapshotError(f"{v['$o']} is a model: stored unvalidated")
+    obj = object.__new__(cls)
+    attrs = {k: _dec(x) for k, x in v["a"].items()}
+    for k, x in attrs.items():  # object.__setattr__ also fills frozen dataclasses
+        object.__setattr__(obj, k, x)
+    restore = getattr(obj, "__post_restore__", None)
+    if restore is not None:
+        restore()
+    return obj
+
+
+_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "$d": lambda v: Decimal(v["$d"]),
+    "$e": _enum,
+    "$u": lambda v: UUID(v["$u"]),
+    "$t": lambda v: tuple(_items(v["$t"])),
+    "$dict": lambda v: {_dec(k): _dec(x) for k, x in v["$dict"]},
+    "$s": lambda v: set(_items(v["$s"])),
+    "$fs": lambda v: frozenset(_items(v["$fs"])),
+    "$dq": lambda v: deque(_items(v["$dq"]), maxlen=v.get("max")),
+    "$counter": lambda v: Counter({_dec(k): _dec(x) for k, x in v["$counter"]}),
+    "$odict": lambda v: OrderedDict((_dec(k), _dec(x)) for k, x in v["$odict"]),
+    "$m": _model,
+    "$o": _object,
+}
 
 
 def dumps(obj: Any) -> bytes:
