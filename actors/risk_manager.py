@@ -23,6 +23,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from actors import risk_snapshot
+from actors.risk_fold import VIEW_TOPICS, belongs
+from actors.risk_fold import fold_profile as fold_profile  # where the CLI finds it
 from actors.risk_snapshot import SNAPSHOT_EVERY
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import (
@@ -32,8 +34,6 @@ from domain.events import (
     OrderIntentApproved,
     OrderIntentRejected,
     OrderSubmitted,
-    RiskConfigApplied,
-    RiskLimitBreached,
     SignalReceived,
     TradingStateChanged,
     decision_stream,
@@ -48,39 +48,7 @@ from store import ConcurrencyConflict, Tape
 
 log = logging.getLogger("tapeline.risk")
 
-VIEW_TOPICS = (
-    "OrderIntentApproved",
-    "OrderIntentRejected",
-    "OrderSubmitted",
-    "OrderAccepted",
-    "OrderFilled",
-    "OrderCanceled",
-    "OrderRejected",
-    "OrderExpired",
-    "BarClosed",
-    "TradingStateChanged",
-    "RiskLimitBreached",
-    "RiskConfigApplied",
-    "SignalReceived",
-)
-CONTROL = (RiskConfigApplied, TradingStateChanged, RiskLimitBreached)
 APPEND_ATTEMPTS = 5
-
-
-def belongs(event: Event, stream: str) -> bool:
-    """Whether the risk profile writing ``stream`` folds ``event``: every order, fill and bar
-    (one account), but only its own state changes, breaches and configurations."""
-    return not isinstance(event, CONTROL) or event.stream == stream
-
-
-def fold_profile(tape: Tape, profile: str) -> RiskView:
-    """A risk profile's view rebuilt from the whole tape (what its actor holds after a restart)."""
-    stream = decision_stream(profile)
-    view = RiskView()
-    for rec in tape.iter_all(topics=VIEW_TOPICS):
-        if belongs(rec.event, stream):
-            view.apply(rec.event)
-    return view
 
 
 class Gateway(Protocol):

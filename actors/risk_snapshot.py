@@ -69,6 +69,7 @@ _CODE = (
     "domain.risk.brackets",
     "domain.risk.config",
     "actors.risk_manager",
+    "actors.risk_fold",
     "actors.risk_snapshot",
     "store.snapshot_codec",
 )
