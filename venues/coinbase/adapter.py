@@ -24,6 +24,7 @@ from venues.ccxt_common import (
     make_exchange,
 )
 from venues.coinbase import symbols
+from venues.coinbase.auth import CoinbaseExchange
 
 REAL_BASE_URL = "https://api.coinbase.com"
 LOOKUP_DEPTH = 250
@@ -44,7 +45,7 @@ class CoinbaseAdapter(CcxtSpotAdapter):
         watch: Sequence[str] | None = None,
     ) -> None:
         exchange = make_exchange(
-            ccxt.coinbase,
+            CoinbaseExchange,
             {
                 "apiKey": api_key,
                 "secret": secret,

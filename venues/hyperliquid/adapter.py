@@ -1,32 +1,20 @@
 """Hyperliquid perpetuals behind the venue protocol, through hyperliquid-python-sdk.
 
-The SDK is synchronous, so every call runs in a small thread pool. Trading goes through an API
-(agent) wallet that signs for the account; the account's own key is refused unless overridden.
-Orders carry a Cloid derived from our client order id, so an order whose answer was lost is found
-again by that Cloid instead of being sent twice. Actions are built and signed with the SDK's own
-wire and signing functions, with one change: the nonce comes from a per-signer monotonic clock,
-because the SDK reads the millisecond clock per call and two writes in the same millisecond would
-share a nonce, which the venue refuses.
+Trading goes through an API (agent) wallet that signs for the account; the account's own key is
+refused unless overridden. Orders carry a Cloid derived from our client order id, so an order
+whose answer was lost is found again by that Cloid instead of being sent twice. Actions are built
+and signed with the SDK's own wire and signing functions; the connection, reads and writes are in
+``session``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from eth_account import Account
-from hyperliquid.exchange import Exchange
-from hyperliquid.info import Info
-from hyperliquid.utils.constants import MAINNET_API_URL
-from hyperliquid.utils.signing import order_wires_to_order_action, sign_l1_action
+from hyperliquid.utils.signing import order_wires_to_order_action
 from hyperliquid.utils.types import Cloid
-from pydantic import SecretStr
 
 from domain.values import Frozen, OrderType, Side, TimeInForce
 from venues.base import (
@@ -38,28 +26,14 @@ from venues.base import (
     VenuePosition,
 )
 from venues.hyperliquid import parsing
-from venues.hyperliquid.errors import UnsafeCredentials, check_answer, map_error
+from venues.hyperliquid.errors import UnsafeCredentials
 from venues.hyperliquid.orders import order_terms, order_wire
-from venues.hyperliquid.symbols import SymbolMap, UnknownInstrument, cloid_for
+from venues.hyperliquid.session import HyperliquidSession
+from venues.hyperliquid.symbols import SymbolMap
 from venues.hyperliquid.symbols import round_size as round_to_lot
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 _FILLS_PAGE = 2000
-
-
-class _NonceClock:
-    """Strictly increasing millisecond nonces per signer, shared by the whole process."""
-
-    _lock = threading.Lock()
-    _last: dict[str, int] = {}
-
-    @classmethod
-    def next(cls, signer: str) -> int:
-        with cls._lock:
-            nonce = max(time.time_ns() // 1_000_000, cls._last.get(signer, 0) + 1)
-            cls._last[signer] = nonce
-            return nonce
 
 
 class PermissionCheck(Frozen):
@@ -68,126 +42,8 @@ class PermissionCheck(Frozen):
     via_agent: bool
 
 
-class HyperliquidAdapter:
+class HyperliquidAdapter(HyperliquidSession):
     """One Hyperliquid account, trading through one agent wallet."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        account_address: str,
-        agent_key: SecretStr | str,
-        venue: str = "hyperliquid",
-        timeout_s: float = 10.0,
-        allow_account_key: bool = False,
-        market_slippage: Decimal = Decimal("0.05"),
-        max_workers: int = 4,
-    ) -> None:
-        self.venue = venue
-        self.base_url = base_url.rstrip("/")
-        self.account_address = account_address
-        self._key = agent_key if isinstance(agent_key, SecretStr) else SecretStr(agent_key)
-        try:
-            self.signer_address: str = Account.from_key(self._key.get_secret_value()).address
-        except Exception:
-            raise ValueError("the Hyperliquid agent key is not a valid private key") from None
-        self._timeout_s = timeout_s
-        self._allow_account_key = allow_account_key
-        self._slippage = market_slippage
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hyperliquid")
-        self._exchange: Exchange | None = None
-        self._symbols: SymbolMap | None = None
-        self._init_lock = asyncio.Lock()
-        self._client_ids: dict[str, str] = {}
-
-    def __repr__(self) -> str:
-        return (
-            f"HyperliquidAdapter(venue={self.venue!r}, account={self.account_address!r}, "
-            f"signer={self.signer_address!r}, base_url={self.base_url!r})"
-        )
-
-    # ------------------------------------------------------------------ plumbing
-
-    async def _run(self, fn: Callable[[], T], *, write: bool, what: str) -> T:
-        loop = asyncio.get_running_loop()
-        try:
-            answer = await loop.run_in_executor(self._pool, fn)
-        except Exception as exc:
-            error = map_error(exc, write=write, what=what)
-            log.warning("hyperliquid.call_failed", extra={"what": what, "error": str(error)})
-            raise error from None
-        return check_answer(answer, write=write, what=what)
-
-    async def _sdk(self) -> tuple[Exchange, SymbolMap]:
-        if self._exchange is None or self._symbols is None:
-            async with self._init_lock:
-                if self._exchange is None:
-                    exchange, meta = await self._run(self._connect, write=False, what="connect")
-                    self._exchange, self._symbols = exchange, SymbolMap(meta["universe"])
-        assert self._exchange is not None and self._symbols is not None
-        return self._exchange, self._symbols
-
-    def _connect(self) -> tuple[Exchange, Any]:
-        empty_meta: Any = {"universe": []}
-        empty_spot: Any = {"universe": [], "tokens": []}
-        bare = Info(self.base_url, True, empty_meta, empty_spot, None, self._timeout_s)
-        meta, spot_meta = bare.meta(), bare.spot_meta()
-        bare.session.close()
-        wallet = Account.from_key(self._key.get_secret_value())
-        exchange = Exchange(
-            wallet,
-            self.base_url,
-            meta=meta,
-            spot_meta=spot_meta,
-            account_address=self.account_address,
-            timeout=self._timeout_s,
-        )
-        return exchange, meta
-
-    async def _write(self, action: dict[str, Any], what: str) -> Any:
-        exchange, _ = await self._sdk()
-
-        def send() -> Any:
-            nonce = _NonceClock.next(self.signer_address.lower())
-            signature = sign_l1_action(
-                exchange.wallet,
-                action,
-                exchange.vault_address,
-                nonce,
-                exchange.expires_after,
-                exchange.base_url == MAINNET_API_URL,
-            )
-            payload = {
-                "action": action,
-                "nonce": nonce,
-                "signature": signature,
-                "vaultAddress": exchange.vault_address,
-                "expiresAfter": exchange.expires_after,
-            }
-            return exchange.post("/exchange", payload)
-
-        return await self._run(send, write=True, what=what)
-
-    async def _read(self, fn: Callable[[Info], T], what: str) -> T:
-        exchange, _ = await self._sdk()
-        return await self._run(lambda: fn(exchange.info), write=False, what=what)
-
-    def _client_id(self, cloid: str) -> str:
-        """Our client order id for a Cloid when we have seen it; the raw Cloid otherwise."""
-        return self._client_ids.get(cloid.lower(), cloid)
-
-    def _cloid(self, client_order_id: str) -> str:
-        cloid = cloid_for(client_order_id)
-        self._client_ids[cloid] = client_order_id
-        return cloid
-
-    async def _coin(self, instrument: str) -> tuple[str, int]:
-        _, symbols = await self._sdk()
-        try:
-            coin = symbols.coin(instrument)
-        except UnknownInstrument as exc:
-            raise OrderRefused(str(exc), code="unknown_instrument") from None
-        return coin, symbols.sz_decimals(coin)
 
     # ------------------------------------------------------------------ protocol: writes
 
@@ -412,9 +268,3 @@ class HyperliquidAdapter:
         if role.get("role") != "agent" or master != account:
             raise UnsafeCredentials("the signing key is not an approved agent of this account")
         return PermissionCheck(account_address=account, signer_address=signer, via_agent=True)
-
-    async def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._exchange is not None:
-            self._exchange.session.close()
-            self._exchange.info.session.close()

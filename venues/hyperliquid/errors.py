@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import requests
 from hyperliquid.utils.error import ClientError, ServerError
 
@@ -48,9 +49,9 @@ def map_error(exc: BaseException, *, write: bool, what: str) -> VenueError:
         return VenueUnavailable(f"{what}: HTTP {status}")
     if isinstance(exc, ServerError):
         label = f"{what}: HTTP {exc.status_code}"
-    elif isinstance(exc, requests.Timeout):
+    elif isinstance(exc, requests.Timeout | TimeoutError):  # the SDK's reads | our writes
         label = f"{what}: timed out"
-    elif isinstance(exc, requests.ConnectionError):
+    elif isinstance(exc, requests.ConnectionError | aiohttp.ClientConnectionError):
         label = f"{what}: connection lost"
     else:
         label = f"{what}: {type(exc).__name__}"
