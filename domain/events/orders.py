@@ -68,6 +68,10 @@ class OrderFilled(Event):
     fee: Money = Field(description="in quote currency; negative for a rebate")
     liquidity: str = Field(default="taker", pattern="^(maker|taker)$")
     fill_ts_ns: int = Field(ge=0, description="market time of the execution")
+    fee_asset: str | None = Field(default=None, description="the asset the venue charged")
+    fee_charged: Money | None = Field(
+        default=None, description="the fee as charged, in fee_asset (when the venue said)"
+    )
 
 
 class OrderCanceled(Event):

@@ -72,9 +72,18 @@ class Reconciliation:
 
 
 def fee_in_quote(fill: FillReport) -> Decimal:
-    """Venue fees may be charged in the base asset (a Binance buy); the tape keeps quote."""
-    base, _ = base_quote(fill.instrument)
-    return fill.fee * fill.price if fill.fee_currency == base else fill.fee
+    """Venue fees may be charged in the base asset (a Binance buy); the tape keeps quote.
+
+    A fee in a third asset (BNB on Binance) has no price here: it counts 0 in quote, and the
+    fill keeps it as charged (``fee_asset``, ``fee_charged``) for reports and the balance check,
+    rather than booking BNB as if it were quote currency."""
+    base, quote = base_quote(fill.instrument)
+    derivative = fill.instrument.count("-") > 1  # fees in the settlement currency (USDC)
+    if fill.fee_currency is None or fill.fee_currency == quote or derivative:
+        return fill.fee
+    if fill.fee_currency == base:
+        return fill.fee * fill.price
+    return Decimal(0)
 
 
 class _Run:
@@ -152,6 +161,8 @@ class _Run:
             fee=fee_in_quote(fill),
             liquidity=fill.liquidity if fill.liquidity in ("maker", "taker") else "taker",
             fill_ts_ns=max(0, fill.ts_ns),
+            fee_asset=fill.fee_currency,
+            fee_charged=fill.fee if fill.fee_currency is not None else None,
         )
         if recorded:
             self.out.moves.append(
