@@ -28,6 +28,7 @@ log = logging.getLogger("tapeline.projector")
 SNAPSHOT_NAME = "projector"
 SNAPSHOT_EVERY = 20_000
 """Tape positions between snapshots: a restart replays at most this many events."""
+LIVE_STATE = ("positions", "equity")
 
 
 def _tracer(cfg: dict[str, Any]) -> Any:
@@ -69,14 +70,14 @@ class ProjectorActor:
         # The read models come back from the latest snapshot plus the tape after it (or the
         # whole tape); counts, latencies and spans only describe what happens from now on.
         start = self._restore()
-        self.follower = TapeFollower(self.tape, tuple(sorted(self.bundle.topics)), after=start)
-        self.follower.drain(self.bundle.apply)
+        rebuild = TapeFollower(self.tape, tuple(sorted(self.bundle.topics)), after=start)
+        rebuild.drain(self.bundle.apply)
+        # from now on one pass reads each new event once for the read models and the monitor
+        topics = tuple(sorted(self.bundle.topics | self.monitor.topics))
+        self.follower = TapeFollower(self.tape, topics, after=rebuild.position)
         self._snapshot_at = start
         if self.follower.position - start >= SNAPSHOT_EVERY:
             self.snapshot()  # a long rebuild is not repeated by the next restart
-        self.observer = TapeFollower(
-            self.tape, tuple(sorted(self.monitor.topics)), after=self.follower.position
-        )
         self.alerting = Alerting(alerts, self.writer, namespace) if alerts else None
         self._last_alert_check = 0.0
         self.poll_interval_s = poll_interval_s
@@ -86,10 +87,17 @@ class ProjectorActor:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._follow())
 
-    def _observe(self, event: Any) -> None:
-        self.monitor.apply(event)
-        if self.tracer is not None:
-            self.tracer.on_event(event)
+    def _fold(self, event: Any) -> None:
+        self.bundle.apply(event)  # ignores what no read model takes
+        if type(event).__name__ in self.monitor.topics:
+            self.monitor.apply(event)
+            if self.tracer is not None:
+                self.tracer.on_event(event)
+
+    def _live_state(self) -> dict[str, Any]:
+        """What the gauges and alert rules read: positions and equity. Not the whole bundle's
+        state, whose order book grows with every order ever placed."""
+        return {name: self.bundle[name].state() for name in LIVE_STATE if name in self.bundle}
 
     def _restore(self) -> int:
         found = self.tape.latest_snapshot(SNAPSHOT_NAME)
@@ -116,19 +124,15 @@ class ProjectorActor:
         return position
 
     def _pass(self) -> None:
-        self.follower.drain(self.bundle.apply)
+        folded = self.follower.drain(self._fold)
         if self.follower.position - self._snapshot_at >= SNAPSHOT_EVERY:
             self.snapshot()
-        self.observer.drain(self._observe)
-        if self.metrics is not None:
-            self.metrics.publish(
-                dict(self.monitor.counts), self.monitor.take_latencies(), self.bundle.state()
-            )
-        else:
-            self.monitor.take_latencies()
+        latencies = self.monitor.take_latencies()
+        if self.metrics is not None and folded:  # idle: the published values still stand
+            self.metrics.publish(dict(self.monitor.counts), latencies, self._live_state())
         if self.alerting is not None and time.monotonic() - self._last_alert_check >= 1.0:
             self._last_alert_check = time.monotonic()
-            self.alerting.check(self.bundle.state(), self.monitor)
+            self.alerting.check(self._live_state(), self.monitor)
 
     async def _follow(self) -> None:
         while True:
@@ -139,14 +143,14 @@ class ProjectorActor:
             await asyncio.sleep(self.poll_interval_s)
 
     async def catch_up(self) -> int:
-        self.follower.drain(self.bundle.apply)
+        self.follower.drain(self._fold)
         return self.follower.position
 
     async def lag(self) -> int:
         return self.follower.lag()
 
     async def save_snapshot(self) -> int:
-        self.follower.drain(self.bundle.apply)
+        self.follower.drain(self._fold)
         return self.snapshot()
 
     async def stats(self) -> dict[str, Any]:
@@ -165,9 +169,8 @@ class ProjectorActor:
         """Evaluate the alert rules now; returns how many fired (and waits for delivery)."""
         if self.alerting is None:
             return 0
-        self.follower.drain(self.bundle.apply)
-        self.observer.drain(self._observe)
-        fired = self.alerting.check(self.bundle.state(), self.monitor)
+        self.follower.drain(self._fold)
+        fired = self.alerting.check(self._live_state(), self.monitor)
         await self.alerting.drain()
         return len(fired)
 
@@ -180,7 +183,7 @@ class ProjectorActor:
     async def record(self) -> dict[str, str]:
         """Catch up, then record every projection's state and digest on the tape."""
         through = self.tape.max_position()
-        self.follower.drain(self.bundle.apply, stop=through)
+        self.follower.drain(self._fold, stop=through)
         events = []
         digests = {}
         for name, state in self.bundle.state().items():
