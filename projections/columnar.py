@@ -173,21 +173,26 @@ def _positions(m: MarketArrays, pos: BookScan, n_i: int) -> pa.Table:
     books = pos.key[last]
     venue, instrument = books // n_i, books % n_i
     o = pos.order
-    sums = {
-        "fees": m.fee[o],
-        "volume": np.abs(m.signed[o]) * m.price[o],
-        "realized_pnl": pos.realized,
-        "fills": np.ones(len(o)),
+    n = len(books)
+    group_of = np.zeros(int(books.max()) + 1 if n else 0, dtype=np.int64)
+    group_of[books] = np.arange(n)
+    group = group_of[m.book]  # each fill's row of the table, in tape order
+    agg = {
+        "fees": np.bincount(group, m.fee, n),
+        "volume": np.bincount(group, np.abs(m.signed) * m.price, n),
+        "realized_pnl": np.bincount(np.cumsum(pos.start) - 1, pos.realized, n),
+        "fills": np.bincount(group, minlength=n).astype(np.float64),
     }
-    group = np.cumsum(pos.start) - 1
-    agg = {k: np.bincount(group, v, len(books)) for k, v in sums.items()}
     quantity, cost = pos.q_after[last], pos.cost_after[last]
-    mark = m.price[o][last]  # the last fill price unless a bar closed for it
-    for b, (v, i) in enumerate(zip(venue.tolist(), instrument.tolist(), strict=True)):
-        own = np.flatnonzero((m.bar_venue == v) & (m.bar_instrument == i))
-        anywhere = own if len(own) else np.flatnonzero(m.bar_instrument == i)
-        if len(anywhere):
-            mark[b] = m.close[anywhere[-1]]
+    mark = m.price[o[last]]  # the last fill price unless a bar closed for it
+    if len(m.bar_rows):
+        bars = np.arange(len(m.bar_rows))
+        last_own = np.full(len(m.venues) * n_i, -1)  # each book's last bar, else -1
+        np.maximum.at(last_own, m.bar_venue * n_i + m.bar_instrument, bars)
+        last_any = np.full(n_i, -1)  # each instrument's last bar on any venue
+        np.maximum.at(last_any, m.bar_instrument, bars)
+        closing = np.where(last_own[books] >= 0, last_own[books], last_any[instrument])
+        mark = np.where(closing >= 0, m.close[np.maximum(closing, 0)], mark)
     with np.errstate(divide="ignore", invalid="ignore"):
         average = np.where(quantity != 0.0, cost / np.where(quantity != 0.0, quantity, 1.0), np.nan)
     return pa.table(

@@ -109,6 +109,16 @@ def scan_books(
     return BookScan(order, k, q_before, q_after, cost_before, cost_after, realized, start)
 
 
+def merge_counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For two increasing arrays with no value in common: how many of ``b`` lie below each
+    element of ``a``, and how many of ``a`` below each of ``b`` (``np.searchsorted`` both ways,
+    as one merge: a stable sort of two sorted runs is a single linear pass)."""
+    order = np.argsort(np.concatenate([a, b]), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[: len(a)] - np.arange(len(a)), rank[len(a) :] - np.arange(len(b))
+
+
 def _order_of_unique(values: np.ndarray, bound: int) -> np.ndarray:
     """``argsort`` of distinct integers in ``[0, bound)``, in linear time."""
     where = np.full(bound, -1, dtype=np.int64)
@@ -185,14 +195,15 @@ def equity_deltas(m: MarketArrays, pos: BookScan, n_i: int) -> np.ndarray:
     span = np.int64(m.n + 1)
     fill_key = key * span + fill_row
     bar_key = bar_book * span + bar_row
+    bars_below, fills_below = merge_counts(fill_key, bar_key)
     # fills: the mark is the book's last close before it (there always is one)
-    at = np.searchsorted(bar_key, fill_key) - 1
+    at = bars_below - 1
     mark = close[np.maximum(at, 0)] if len(close) else np.zeros(len(key))
     change = (pos.q_after - pos.q_before) * mark - (pos.cost_after - pos.cost_before)
     on = own[key]
     delta[fill_row[on]] = change[on]
     # bars: the quantity held is the book's after its last fill before the bar (else none)
-    last = np.searchsorted(fill_key, bar_key) - 1
+    last = fills_below - 1
     held = (last >= 0) & (key[np.maximum(last, 0)] == bar_book)
     quantity = np.where(held, pos.q_after[np.maximum(last, 0)], 0.0)
     previous = np.r_[0.0, close[:-1]]

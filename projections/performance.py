@@ -153,7 +153,8 @@ def _recode(labels: Labels, names: tuple[str, ...]) -> np.ndarray:
 
 
 def _rows_by_group(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
-    order = np.argsort(codes, kind="stable")
+    small = n_groups < 2**16 and (not len(codes) or int(codes.min()) >= 0)
+    order = np.argsort(codes.astype(np.uint16) if small else codes, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=n_groups))))
     return [order[bounds[g] : bounds[g + 1]] for g in range(n_groups)]
 
@@ -188,9 +189,8 @@ def compute_performance(
         return return_metrics(curve, ann) if curve is not None and len(curve) else None
 
     total_fees = float(fills.fee.sum()) if fills is not None else float(trades.fees.sum())
-    total_turnover = (
-        float(np.abs(fills.quantity * fills.price).sum()) if fills is not None else None
-    )
+    notional = np.abs(fills.quantity * fills.price) if fills is not None else None
+    total_turnover = float(notional.sum()) if notional is not None else None
     total = _group_metrics(
         trade_stats(trades.pnl, trades.fees)[0],
         returns_for(equity, None),
@@ -215,7 +215,7 @@ def compute_performance(
         if fills is not None:
             fill_codes = _recode(getattr(fills, dim), names)
             fees = group_sum(fills.fee, fill_codes, len(names))
-            turnover = group_sum(np.abs(fills.quantity * fills.price), fill_codes, len(names))
+            turnover = group_sum(notional, fill_codes, len(names))  # type: ignore[arg-type]
         by_name = getattr(exposure, f"by_{dim}")
         grouped[dim] = {
             name: _group_metrics(

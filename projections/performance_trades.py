@@ -74,11 +74,14 @@ def trade_stats(
 ) -> list[TradeStats]:
     """Trade statistics per group (one entry per code ``0 .. n_groups - 1``)."""
     win, loss = pnl > 0.0, pnl < 0.0
-    count = group_sum(np.ones_like(pnl), codes, n_groups)
-    wins = group_sum(win.astype(np.float64), codes, n_groups)
-    losses = group_sum(loss.astype(np.float64), codes, n_groups)
-    profit = group_sum(np.where(win, pnl, 0.0), codes, n_groups)
-    lost = group_sum(np.where(loss, pnl, 0.0), codes, n_groups)
+    # one pass for the three counts: each trade's class is 0 even, 1 win, 2 loss
+    klass = win.astype(np.int64) + 2 * loss
+    cells = klass if codes is None else codes * 3 + klass
+    by_class = np.bincount(cells, minlength=3 * n_groups)[: 3 * n_groups].reshape(-1, 3)
+    wins, losses = by_class[:, 1], by_class[:, 2]
+    count = by_class.sum(axis=1)
+    summed = np.bincount(cells, weights=pnl, minlength=3 * n_groups)[: 3 * n_groups]
+    profit, lost = summed.reshape(-1, 3)[:, 1], summed.reshape(-1, 3)[:, 2]
     fee = group_sum(fees, codes, n_groups)
     out = []
     for g in range(n_groups):
