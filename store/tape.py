@@ -3,6 +3,8 @@
 One global order (notification ids, ``position`` here) and per-stream optimistic concurrency
 (stream, version unique). An ``append`` is one transaction: all of its events are durable when
 it returns, or none is. Readers follow the tape by position (polling: SQLite has no push).
+On SQLite, appends and bulk reads use lean connections of their own on the recorder's table
+(``sqlite_writer``, ``sqlite_reader``); the other backends go through the recorder.
 """
 
 from __future__ import annotations
