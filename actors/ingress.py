@@ -55,9 +55,14 @@ def http_implementation() -> str:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket; bind errors surface here, not as uvicorn's ``sys.exit``."""
+    """A listening socket; bind errors surface here, not as uvicorn's ``sys.exit``.
+
+    Created with ``IPPROTO_TCP`` so that asyncio switches Nagle's algorithm off (TCP_NODELAY) on
+    every accepted connection: it only does so for sockets that say they are TCP. uvicorn
+    writes a response's head and body separately, and with Nagle on the body can wait for the
+    sender's delayed ACK (tens of milliseconds)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
