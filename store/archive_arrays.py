@@ -5,6 +5,10 @@ into a sorted tuple of names, so nothing is materialised per row. A fill recorde
 ``fill_key``, i.e. the same order and fill id) is kept once, at its first place. Quantities are
 also given as exact integers (``units``) at each book's finest decimal scale when the archive's
 ``quantity_scale`` allows it, so positions that return to flat are exactly zero.
+
+Two sources give the same arrays: the archive's replay columns (``store.archive_replay``: few
+narrow files, the usual route) and the wide date partitions (an archive written before the
+replay columns existed). ``read_market`` takes the first when it covers the whole archive.
 """
 
 from __future__ import annotations
@@ -220,14 +224,17 @@ def bar_interval(book: np.ndarray, close_ts: np.ndarray, sample: int = 10_000) -
 
 
 def _labels(*columns: pa.ChunkedArray) -> tuple[list[np.ndarray], tuple[str, ...]] | None:
-    """Codes into the sorted names used by dictionary columns (None when a value is null)."""
+    """Codes into the sorted union of the columns' dictionaries (None when a value is null).
+
+    The replay columns' dictionaries hold only values their rows use (``archive_replay``
+    writes them so), so every name of the union is used."""
     chunks = [chunk for column in columns for chunk in column.chunks]
     if any(c.null_count or not pa.types.is_dictionary(c.type) for c in chunks):
         return None
     dictionaries = [tuple(c.dictionary.to_pylist()) for c in chunks]
     names = tuple(sorted({n for d in dictionaries for n in d}))
     where = {n: i for i, n in enumerate(names)}
-    out, used, k = [], np.zeros(len(names), dtype=bool), 0
+    out, k = [], 0
     for column in columns:
         parts = []
         for chunk in column.chunks:
@@ -235,13 +242,7 @@ def _labels(*columns: pa.ChunkedArray) -> tuple[list[np.ndarray], tuple[str, ...
             codes = chunk.indices.to_numpy().astype(np.int64)
             lookup = np.array([where[n] for n in d], dtype=np.int64)
             parts.append(codes if d == names else lookup[codes])
-        codes = parts[0] if len(parts) == 1 else np.concatenate([np.zeros(0, np.int64), *parts])
-        used |= np.bincount(codes, minlength=len(names)) > 0
-        out.append(codes)
-    if not bool(used.all()):
-        renumber = np.cumsum(used) - 1
-        out = [renumber[c] for c in out]
-        names = tuple(n for n, u in zip(names, used.tolist(), strict=True) if u)
+        out.append(parts[0] if len(parts) == 1 else np.concatenate([np.zeros(0, np.int64), *parts]))
     return out, names
 
 
