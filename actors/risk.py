@@ -92,6 +92,11 @@ class RiskActor:
         self._ensure_poller()
         return await self.manager.on_signal(event)
 
+    async def on_signals(self, events: list[SignalReceived]) -> list[str]:
+        """Decide a batch of recorded signals with one tape append (outcomes in order)."""
+        self._ensure_poller()
+        return await self.manager.on_signals(events)
+
     async def recover(self) -> int:
         self._ensure_poller()
         await self._subscribe()

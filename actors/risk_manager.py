@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from actors import risk_snapshot
+from actors.risk_batch import decide_in_order, outcomes_of
 from actors.risk_fold import VIEW_TOPICS, belongs
 from actors.risk_fold import fold_profile as fold_profile  # where the CLI finds it
 from actors.risk_snapshot import SNAPSHOT_EVERY
@@ -238,6 +239,26 @@ class RiskManager:
         await self.recover()
         return outcome
 
+    async def on_signals(self, events: Sequence[SignalReceived]) -> list[str]:
+        """Decide recorded signals in order with one tape append; for each, what ``on_signal``
+        answers ('duplicate' for one decided already, or earlier in the batch). See
+        ``actors.risk_batch`` for what each decision sees."""
+        self.sync()
+        fresh = list({e.event_id: e for e in events if e.event_id not in self.decided}.values())
+
+        def build(v: int) -> list[Event]:
+            return decide_in_order(fresh, self.view, self.config, self.writer.meta, self.stream, v)
+
+        decisions = self._record(build) if fresh else []
+        outcomes = outcomes_of(events, decisions)
+        for outcome in ("approved", "rejected"):
+            self.counts[outcome] += outcomes.count(outcome)
+        for decision in decisions:
+            if isinstance(decision, OrderIntentApproved):
+                await self._submit(decision)
+        await self.recover()
+        return outcomes
+
     async def recover(self) -> int:
         """Decide every recorded signal of ours with no decision yet, hand on every approval no
         gateway has recorded (a gateway refuses a second order), do the cancels and bracket
@@ -382,16 +403,10 @@ class RiskManager:
     # snapshots -----------------------------------------------------------------------------------
 
     def save_snapshot(self) -> int | None:
-        """Save the folded state with the tape position it reflects; returns that position
-        (None when events recorded here are not folded from the tape yet: never, after sync)."""
-        if self.awaiting:
-            return None
-        position = self.follower.position
-        size = risk_snapshot.save(
-            self.tape, self.name, position, self.snapshot_key, risk_snapshot.capture(self)
-        )
-        self._snapshot_at = position
-        log.info("risk.snapshot_saved", extra={"profile": self.name, "bytes": size})
+        """Save the folded state with the tape position it reflects; returns that position."""
+        position = risk_snapshot.save_from(self)
+        if position is not None:
+            self._snapshot_at = position
         return position
 
     def status(self) -> dict[str, Any]:

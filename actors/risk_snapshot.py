@@ -192,6 +192,17 @@ def restore(manager: Any) -> int:
     return position
 
 
+def save_from(manager: Any) -> int | None:
+    """Save what ``manager`` folded, with the tape position it reflects; returns that position
+    (None while events it recorded are not folded yet: never right after a sync)."""
+    if manager.awaiting:
+        return None
+    position = manager.follower.position
+    size = save(manager.tape, manager.name, position, manager.snapshot_key, capture(manager))
+    log.info("risk.snapshot_saved", extra={"profile": manager.name, "bytes": size})
+    return int(position)
+
+
 def save(tape: Tape, profile: str, position: int, key: str, state: dict[str, Any]) -> int:
     """Save ``state`` (folded through ``position``); returns the snapshot's size in bytes."""
     blob = encode(key, state)
