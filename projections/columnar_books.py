@@ -200,7 +200,8 @@ def equity_deltas(m: MarketArrays, pos: BookScan, n_i: int) -> np.ndarray:
     at = bars_below - 1
     mark = close[np.maximum(at, 0)] if len(close) else np.zeros(len(key))
     change = (pos.q_after - pos.q_before) * mark - (pos.cost_after - pos.cost_before)
-    on = own[key]
+    fallback = np.flatnonzero(traded & ~own)
+    on = own[key] if len(fallback) else slice(None)  # usually every traded book is "own"
     delta[fill_row[on]] = change[on]
     # bars: the quantity held is the book's after its last fill before the bar (else none)
     last = fills_below - 1
@@ -208,9 +209,8 @@ def equity_deltas(m: MarketArrays, pos: BookScan, n_i: int) -> np.ndarray:
     quantity = np.where(held, pos.q_after[np.maximum(last, 0)], 0.0)
     previous = np.r_[0.0, close[:-1]]
     previous[bar_start] = close[bar_start]
-    on = own[bar_book]
+    on = own[bar_book] if len(fallback) else slice(None)  # books never traded hold nothing
     delta[bar_row[on]] = (quantity * (close - previous))[on]
-    fallback = np.flatnonzero(traded & ~own)
     if len(fallback):
         rows = _rows(m, pos, n_i)
         for book in fallback.tolist():

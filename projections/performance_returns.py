@@ -117,7 +117,8 @@ def max_drawdown(ts_ns: np.ndarray, equity: np.ndarray) -> DrawdownStats:
     under = peak - equity
     trough = int(np.argmax(under))
     amount = float(under[trough])
-    pct = float(np.max(-drawdown_series(equity))) if bool(np.all(peak > 0)) else math.nan
+    # = max(-drawdown_series(equity)) without a second running peak (1 - x is -(x - 1) exactly)
+    pct = float(np.max(1.0 - equity / peak)) if bool(np.all(peak > 0)) else math.nan
     at_peak = equity >= peak
     peak_idx = np.where(at_peak, np.arange(len(equity)), 0)
     np.maximum.accumulate(peak_idx, out=peak_idx)
