@@ -23,7 +23,9 @@ Prints one JSON object on its last line:
   ``--seconds`` with ``--concurrency`` keep-alive connections (a raw asyncio HTTP/1.1 client),
   while the rest of the pipeline works behind; ``pipeline_decided``/``pipeline_orders`` say how
   far the risk manager and gateway got by the end of the window; ``sustained_cpu_percent`` how
-  busy each actor's process and the client were meanwhile (percent of one core).
+  busy each actor's process and the client were meanwhile (percent of one core), and
+  ``sustained_cpu_ms_per_alert`` the same per acknowledged alert (CPU milliseconds; steadier than
+  the rate on a machine shared with other work).
 - ``ingress_alone_alerts_per_s`` / ``ingress_alone_p99_ms``: the same load for ``--solo-seconds``
   on a second ingress actor (own tape, a risk actor that does nothing): the ingress's own ceiling
   on this machine, without the pipeline competing for the cores.
@@ -232,10 +234,14 @@ def sustained(address: str, seconds: float, concurrency: int, first: int) -> dic
     out, elapsed = runner(_sustain(address, seconds, concurrency, first))
     cpu = {name: round(proc.cpu_percent(None), 1) for name, proc in procs.items()}
     ok = [(lat, payload) for lat, status, payload in out if status == 200]
+    rate = len(ok) / elapsed
     return {
         "sustained_cpu_percent": cpu,
+        "sustained_cpu_ms_per_alert": {
+            name: round(pct / 100 * 1e3 / rate, 3) if rate else None for name, pct in cpu.items()
+        },
         "ids": [orjson.loads(payload)["signal_id"] for _, payload in ok],
-        "sustained_alerts_per_s": round(len(ok) / elapsed, 1),
+        "sustained_alerts_per_s": round(rate, 1),
         "sustained_p50_ms": round(median([lat for lat, _ in ok]) * 1e3, 3),
         "sustained_p99_ms": round(percentile([lat for lat, _ in ok], 99) * 1e3, 3),
         "sustained_errors": Counter(status for _, status, _ in out if status != 200),
@@ -274,6 +280,7 @@ def ingress_alone(directory: str, seconds: float, concurrency: int) -> dict[str,
         ray.kill(risk)
     return {
         "ingress_alone_cpu_percent": run["sustained_cpu_percent"],
+        "ingress_alone_cpu_ms_per_alert": run["sustained_cpu_ms_per_alert"],
         "ingress_alone_alerts_per_s": run["sustained_alerts_per_s"],
         "ingress_alone_p99_ms": run["sustained_p99_ms"],
         "ingress_alone_handed": handed,
