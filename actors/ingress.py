@@ -1,4 +1,4 @@
-"""Webhook ingress actor: the FastAPI app of ``ingress/`` under uvicorn, inside a Ray actor.
+"""Webhook ingress actor: the webhook app of ``ingress/`` under uvicorn, inside a Ray actor.
 
 Each request's outcome (an accepted signal or a refusal) is durable on the tape before the sender
 gets its answer (``actors.ingress_sink.BatchingTapeSink``: micro-batched appends, a lone alert
