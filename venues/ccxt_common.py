@@ -1,43 +1,57 @@
 """Shared glue for the ccxt-based spot adapters (Binance, Kraken, Coinbase).
 
 One base class does what the three venues have in common: canonical <-> ccxt symbols, ccxt
-orders/trades -> ``VenueOrder``/``VenueFill``, lot/tick checks before sending (ccxt would
-silently truncate an amount), and the mapping of ccxt's exceptions onto ``venues.base`` errors:
-a definite refusal is ``OrderRefused``; a timeout, 5xx or dropped connection on a write is
-``OutcomeUnknown``; 429/418 is ``RateLimited``; a transient failure on a read is
-``VenueUnavailable``. Error messages are built from parsed venue codes, never from ccxt's text
-(which may carry URLs and signed query strings), and exception chains are cut.
+orders/trades -> ``VenueOrder``/``VenueFill`` and lot/tick checks before sending (ccxt would
+silently truncate an amount). How ccxt's failures become ``venues.base`` errors is in
+``venues.ccxt_errors`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import Any
 
-import aiohttp
 import ccxt.async_support as ccxt
 
-from domain.values import Frozen, OrderType, Side, TimeInForce, to_decimal
+from domain.values import OrderType, Side, TimeInForce, to_decimal
 from venues.base import (
     InstrumentSpec,
     OrderRefused,
     OrderRequest,
-    OutcomeUnknown,
-    RateLimited,
     VenueError,
     VenueFill,
     VenueOrder,
     VenueOrderStatus,
     VenuePosition,
-    VenueUnavailable,
+)
+from venues.ccxt_errors import (
+    CcxtCalls,
+    CredentialsRejected,
+    HttpReply,
+    NotFound,
+    PermissionReport,
+    PermissionsTooBroad,
+    capturing,
+    make_exchange,
 )
 
+__all__ = [
+    "CcxtSpotAdapter",
+    "CredentialsRejected",
+    "HttpReply",
+    "PermissionReport",
+    "PermissionsTooBroad",
+    "canonical_to_ccxt",
+    "capturing",
+    "ccxt_to_canonical",
+    "dec",
+    "make_exchange",
+]
+
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 _CANONICAL = re.compile(r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$")
 _STATUS = {
     "open": VenueOrderStatus.OPEN,
@@ -47,71 +61,6 @@ _STATUS = {
     "expired": VenueOrderStatus.EXPIRED,
     "rejected": VenueOrderStatus.REJECTED,
 }
-
-
-class CredentialsRejected(VenueError):
-    """The venue refused the key or signature on a read (wrong key, secret or clock)."""
-
-    def __init__(self, reason: str, code: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-
-
-class PermissionsTooBroad(VenueError):
-    """The key can withdraw or transfer funds: refused unless explicitly overridden."""
-
-    def __init__(self, venue: str, findings: Sequence[str]) -> None:
-        super().__init__(f"{venue} key is not least-privilege: {', '.join(findings)}")
-        self.venue = venue
-        self.findings = list(findings)
-
-
-class PermissionReport(Frozen):
-    venue: str
-    can_trade: bool | None  # None: the venue offers no way to ask
-    can_withdraw: bool
-    can_transfer: bool
-    findings: list[str] = []
-
-
-class HttpReply(NamedTuple):
-    """The venue's raw reply to the failing request (captured per asyncio task)."""
-
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return value
-        return None
-
-
-_LAST_REPLY: ContextVar[HttpReply | None] = ContextVar("ccxt_last_reply", default=None)
-
-
-def capturing(cls: type[ccxt.Exchange]) -> type[ccxt.Exchange]:
-    """Subclass a ccxt exchange so each reply's status, headers and body are kept for the
-    adapter's error mapping (ccxt's exception text drops the venue code and Retry-After)."""
-
-    def handle_errors(
-        self: Any,
-        code: Any,
-        reason: Any,
-        url: Any,
-        method: Any,
-        headers: Any,
-        body: Any,
-        *rest: Any,
-    ) -> Any:
-        reply = HttpReply(int(code or 0), dict(headers or {}), body or "")
-        _LAST_REPLY.set(reply)
-        self.tapeline_last_reply = reply  # ccxt loads markets in a task of its own
-        return cls.handle_errors(self, code, reason, url, method, headers, body, *rest)
-
-    return type(cls.__name__, (cls,), {"handle_errors": handle_errors})
 
 
 def dec(value: Any) -> Decimal | None:
@@ -131,7 +80,7 @@ def ccxt_to_canonical(symbol: str) -> str:
     return symbol.split(":")[0].replace("/", "-")
 
 
-class CcxtSpotAdapter:
+class CcxtSpotAdapter(CcxtCalls):
     """Base of the ccxt spot adapters; subclasses build the exchange and venue specifics."""
 
     venue: str = "ccxt"
@@ -147,6 +96,8 @@ class CcxtSpotAdapter:
         self._allow_withdrawal_keys = allow_withdrawal_keys
         self._watch = list(watch) if watch else None
         self._markets_loaded = False
+        self._increments: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+        self._increments_of: object = None  # the markets dict the cache was built from
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(venue={self.venue!r}, base_url={self.base_url!r})"
@@ -175,17 +126,6 @@ class CcxtSpotAdapter:
     async def cancel_by_client_id(self, client_order_id: str, symbol: str) -> dict[str, Any] | None:
         """Cancel; the raw ccxt order if the venue's reply carries it."""
         raise NotImplementedError
-
-    def refusal(self, exc: Exception, reply: HttpReply | None) -> tuple[str, str | None]:
-        """(reason, venue error code) parsed from the venue's reply to the failing request."""
-        return f"{self.venue} refused ({type(exc).__name__})", None
-
-    def retry_after(self, exc: Exception, reply: HttpReply | None) -> float | None:
-        value = reply.header("Retry-After") if reply else None
-        try:
-            return float(value) if value is not None else None
-        except ValueError:
-            return None
 
     def client_id_of(self, order: dict[str, Any]) -> str:
         return str(order.get("clientOrderId") or "")
@@ -242,10 +182,6 @@ class CcxtSpotAdapter:
         order = self.to_order(raw, request.instrument)
         return order.model_copy(update={"client_order_id": request.client_order_id})
 
-    def credential_codes(self) -> set[str]:
-        """Venue error codes that mean a bad key or signature (when ccxt does not map them)."""
-        return set()
-
     async def cancel(self, client_order_id: str, instrument: str) -> VenueOrder | None:
         """Cancel by client id; the order as it now stands, or None if the venue never had it."""
         symbol = await self._symbol(instrument)
@@ -273,7 +209,7 @@ class CcxtSpotAdapter:
                 False,
                 lambda: self.fetch_by_client_id(client_order_id, symbol),
             )
-        except _NotFound:
+        except NotFound:
             return None
         order = self.to_order(raw, instrument)
         if not order.client_order_id:
@@ -401,64 +337,20 @@ class CcxtSpotAdapter:
         return symbol
 
     def _check_increments(self, symbol: str, request: OrderRequest) -> None:
-        market = self._ex.markets[symbol]
-        lot, tick = dec(market["precision"].get("amount")), dec(market["precision"].get("price"))
+        lot, tick = self._lot_and_tick(symbol)
         if lot and request.quantity % lot != 0:
             raise OrderRefused(f"quantity is not a multiple of the lot size {lot}", "lot_size")
         if tick and request.limit_price is not None and request.limit_price % tick != 0:
             raise OrderRefused(f"price is not a multiple of the tick size {tick}", "tick_size")
 
-    async def _call(self, op: str, write: bool, fn: Callable[[], Awaitable[T]]) -> T:
-        _LAST_REPLY.set(None)
-        self._ex.tapeline_last_reply = None
-        try:
-            return await fn()
-        except VenueError:
-            raise
-        except Exception as exc:
-            reply = _LAST_REPLY.get() or self._ex.tapeline_last_reply
-            raise self._translate(op, write, exc, reply) from None
-
-    def _translate(
-        self, op: str, write: bool, exc: Exception, reply: HttpReply | None
-    ) -> Exception:
-        if isinstance(exc, ccxt.OrderNotFound):
-            if op == "order_by_client_id":
-                return _NotFound()
-            reason, code = self.refusal(exc, reply)
-            return OrderRefused(reason, code or "order_not_found")
-        if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
-            return RateLimited(f"{self.venue} {op}: rate limited", self.retry_after(exc, reply))
-        if isinstance(exc, ccxt.InvalidNonce | ccxt.AuthenticationError):
-            reason, code = self.refusal(exc, reply)
-            if write:  # the venue checked the credentials and did not take the request
-                return OrderRefused(reason, code)
-            return CredentialsRejected(f"{self.venue} {op}: {reason}", code)
-        if isinstance(exc, ccxt.NetworkError):
-            return self._transient(op, write, type(exc).__name__)
-        if isinstance(exc, ccxt.ExchangeError):
-            if isinstance(exc.__cause__, aiohttp.ClientError):
-                return self._transient(op, write, type(exc.__cause__).__name__)
-            reason, code = self.refusal(exc, reply)
-            if not write and code in self.credential_codes():
-                return CredentialsRejected(f"{self.venue} {op}: {reason}", code)
-            if write:
-                return OrderRefused(reason, code)
-            return VenueError(f"{self.venue} {op} failed: {reason}")
-        # anything else (a reply we could not parse): the request may have landed
-        return self._transient(op, write, type(exc).__name__)
-
-    def _transient(self, op: str, write: bool, what: str) -> VenueError:
-        if write:
-            return OutcomeUnknown(f"{self.venue} {op}: outcome unknown ({what})")
-        return VenueUnavailable(f"{self.venue} {op}: unavailable ({what})")
-
-
-class _NotFound(Exception):
-    """Internal: the venue does not know the order."""
-
-
-def make_exchange(cls: type[ccxt.Exchange], config: dict[str, Any]) -> ccxt.Exchange:
-    """A capturing ccxt exchange with our defaults: no ccxt-side throttling (the gateway owns
-    rate limits)."""
-    return capturing(cls)({"enableRateLimit": False, **config})
+    def _lot_and_tick(self, symbol: str) -> tuple[Decimal | None, Decimal | None]:
+        """A market's lot and tick as Decimals, kept until ccxt loads its markets again."""
+        markets = self._ex.markets
+        if self._increments_of is not markets:
+            self._increments, self._increments_of = {}, markets
+        found = self._increments.get(symbol)
+        if found is None:
+            precision = markets[symbol]["precision"]
+            found = dec(precision.get("amount")), dec(precision.get("price"))
+            self._increments[symbol] = found
+        return found

@@ -4,15 +4,13 @@ The client order id travels in Kraken's ``cl_ord_id`` (see ``symbols.to_venue_cl
 lookups search open orders, then closed orders, by ``cl_ord_id``. Kraken answers errors as
 strings (``EOrder:Insufficient funds``) which become the refusal code. Kraken has no endpoint
 listing a key's permissions, so least privilege is checked by asking ``WithdrawInfo``, which
-must answer ``EGeneral:Permission denied``.
+must answer ``EGeneral:Permission denied``. The nonce rules Kraken enforces per key are kept by
+``exchange.KrakenExchange``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,54 +27,11 @@ from venues.ccxt_common import (
     make_exchange,
 )
 from venues.kraken import symbols
-
-log = logging.getLogger(__name__)
+from venues.kraken.exchange import NONCE_RETRIES, KrakenExchange
 
 REAL_BASE_URL = "https://api.kraken.com"
 _PERMISSION_DENIED = "EGeneral:Permission denied"
-
-
-NONCE_RETRIES = 5
-
-
-def _serialise_private_calls(exchange: Any) -> None:
-    """Kraken checks that each key's nonces arrive in increasing order: private requests
-    signed and sent concurrently can overtake each other and be refused. One at a time.
-
-    A request from elsewhere on the same key (a process being replaced, whose last request is
-    still on the wire) can still land first. Kraken checks the nonce before it does anything,
-    so ``EAPI:Invalid nonce`` means the request was not acted on: signing it again with a
-    fresh nonce is safe, even for an order."""
-    original = exchange.fetch2
-    lock = asyncio.Lock()
-
-    async def fetch2(path: Any, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
-        if "private" not in (api if isinstance(api, list | tuple) else [api]):
-            return await original(path, api, *args, **kwargs)  # ccxt passes ["private"]
-        async with lock:
-            for attempt in range(NONCE_RETRIES):
-                try:
-                    return await original(path, api, *args, **kwargs)
-                except ccxt.InvalidNonce:
-                    if attempt == NONCE_RETRIES - 1:
-                        raise
-                    log.info("kraken.nonce_refused", extra={"path": str(path), "try": attempt})
-                    await asyncio.sleep(0.001 * 2**attempt)
-
-    exchange.fetch2 = fetch2
-
-
-class _StrictNonce:
-    """Kraken refuses a nonce not above the key's last one. Microseconds since the epoch,
-    bumped by one when the clock has not moved: strictly increasing within a process and
-    across a restart (a new process starts above anything the old one sent)."""
-
-    def __init__(self) -> None:
-        self.last = 0
-
-    def __call__(self) -> int:
-        self.last = max(time.time_ns() // 1000, self.last + 1)
-        return self.last
+__all__ = ["NONCE_RETRIES", "KrakenAdapter"]
 
 
 class KrakenAdapter(CcxtSpotAdapter):
@@ -93,13 +48,11 @@ class KrakenAdapter(CcxtSpotAdapter):
         watch: Sequence[str] | None = None,
     ) -> None:
         exchange = make_exchange(
-            ccxt.kraken, {"apiKey": api_key, "secret": secret, "timeout": int(timeout_s * 1000)}
+            KrakenExchange, {"apiKey": api_key, "secret": secret, "timeout": int(timeout_s * 1000)}
         )
         self._base_url = base_url.rstrip("/")
         exchange.urls["api"]["public"] = self._base_url
         exchange.urls["api"]["private"] = self._base_url
-        exchange.nonce = _StrictNonce()  # ccxt's is milliseconds: two calls in one ms collide
-        _serialise_private_calls(exchange)
         super().__init__(exchange, allow_withdrawal_keys=allow_withdrawal_keys, watch=watch)
 
     @property
