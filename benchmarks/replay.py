@@ -21,7 +21,7 @@ Ray, ``--tracing-bars`` bars per round, after the replay timings); ``--skip-trac
 null.
 
     .venv/bin/python benchmarks/replay.py [--events 1000000] [--runs 3] [--dir DIR]
-        [--tracing-bars 300] [--skip-tracing]
+        [--tracing-bars 400] [--skip-tracing]
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="keep the tape and archive here")
-    parser.add_argument("--tracing-bars", type=int, default=300, help="bars per tracing round")
+    parser.add_argument("--tracing-bars", type=int, default=400, help="bars per tracing round")
     parser.add_argument("--skip-tracing", action="store_true", help="leave tracing_overhead null")
     args = parser.parse_args()
     if args.dir is None:
