@@ -10,6 +10,8 @@ so both see the same machine load), ``<venue>_overhead_p50_ms`` (the difference)
 ``<venue>_venue_p50_ms`` (the fake's own CPU time per order: signature checks, matching, the
 reply; the bare endpoint costs it next to nothing), ``<venue>_client_overhead_p50_ms`` (the
 order's round trip without the venue's time, minus the bare one's: what our client side adds),
+``<venue>_client_cpu_overhead_p50_ms`` (the same in CPU time: steadier than wall time on a
+shared, loaded machine),
 ``<venue>_sustained_orders_per_s`` (one ``Gateway``, with its tape, its shared rate limiter and
 published limits, fed by 16 concurrent submitters, measured over the second end of the run, see
 ``MEASURE_S``) and ``<venue>_limit_orders_per_s`` (the long-run placement rate the published
@@ -125,16 +127,19 @@ def request(kind: str, n: int) -> OrderRequest:
 class Timed(NamedTuple):
     wall_ms: float
     venue_ms: float  # the fake's CPU time within the call
+    cpu_ms: float  # the whole process's CPU time within the call (ours and the fake's)
     requests: int
 
 
 async def timed(busy: BusyMeter, call: Callable[[], Awaitable[object]]) -> Timed:
-    cpu_ns, count = busy.read()
+    venue_ns, count = busy.read()
+    cpu_ns = time.process_time_ns()
     start = time.perf_counter()
     await call()
     wall_ms = (time.perf_counter() - start) * 1000
-    cpu_after, count_after = busy.read()
-    return Timed(wall_ms, (cpu_after - cpu_ns) / 1e6, count_after - count)
+    cpu_ms = (time.process_time_ns() - cpu_ns) / 1e6
+    venue_after, count_after = busy.read()
+    return Timed(wall_ms, (venue_after - venue_ns) / 1e6, cpu_ms, count_after - count)
 
 
 async def round_trips(kind: str, venue: Venue, n: int, warmup: int = 20) -> dict[str, float]:
@@ -162,6 +167,8 @@ async def round_trips(kind: str, venue: Venue, n: int, warmup: int = 20) -> dict
     p50, bare_p50 = median([t.wall_ms for t in orders]), median([t.wall_ms for t in bares])
     client = median([t.wall_ms - t.venue_ms for t in orders])
     bare_client = median([t.wall_ms - t.venue_ms for t in bares])
+    client_cpu = median([t.cpu_ms - t.venue_ms for t in orders])
+    bare_cpu = median([t.cpu_ms - t.venue_ms for t in bares])
     return {
         f"{kind}_order_p50_ms": round(p50, 3),
         f"{kind}_order_p99_ms": round(percentile([t.wall_ms for t in orders], 99), 3),
@@ -169,6 +176,7 @@ async def round_trips(kind: str, venue: Venue, n: int, warmup: int = 20) -> dict
         f"{kind}_overhead_p50_ms": round(p50 - bare_p50, 3),
         f"{kind}_venue_p50_ms": round(median([t.venue_ms for t in orders]), 3),
         f"{kind}_client_overhead_p50_ms": round(client - bare_client, 3),
+        f"{kind}_client_cpu_overhead_p50_ms": round(client_cpu - bare_cpu, 3),
         f"{kind}_requests_per_order": round(median([t.requests for t in orders]), 1),
     }
 
