@@ -237,26 +237,39 @@ def _flush(root: Path, builder: RowBuilder, manifest: Manifest, written: list[st
 
 def _build_replay(root: Path, manifest: Manifest) -> None:
     """Migration: the replay columns of everything archived so far, from the date partitions
-    (an archive written before they existed, or whose replay files were lost)."""
-    from store.archive_read import read_archive
-
+    (an archive written before they existed, or whose replay files were lost). Files are read
+    a batch at a time in tape order, so memory stays bounded whatever the archive's size."""
     wanted = (*archive_replay.FILL_COLUMNS, *archive_replay.BAR_COLUMNS, "repeat")
     columns = ["topic", *dict.fromkeys(c for c in wanted if c != "row")]
-    table = read_archive(root, columns, topics=[archive_replay.FILL, archive_replay.BAR])
-    table = table.cast(
-        pa.schema(
-            [
-                f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
-                for f in table.schema
-            ]
-        )
-    )
-    fills, bars, repeats = archive_replay.split_topics(table)
     old = {p[k] for p in manifest.replay for k in ("fills", "bars")}
-    part = archive_replay.write_part(root, fills, bars, 0, manifest.last_position, repeats)
-    manifest.replay = [part]
+    files = sorted(manifest.files, key=lambda f: f["first_position"])
+    parts: list[dict[str, Any]] = []
+    if archive_layout(root)[1]:  # disjoint files: each one continues the tape
+        after, batch, rows = 0, [], 0
+        for i, f in enumerate(files):
+            batch.append(pq.read_table(root / f["path"], columns=columns, schema=SCHEMA))
+            rows += batch[-1].num_rows
+            if rows >= ROWS_PER_FLUSH or i == len(files) - 1:
+                to = int(f["last_position"])
+                parts, stale = archive_replay.append_part(
+                    root, parts, pa.concat_tables(batch), after, to
+                )
+                for path in stale:
+                    path.unlink(missing_ok=True)
+                after, batch, rows = to, [], 0
+    else:  # a run wrote two dates at once: sort the rows by position first
+        from store.archive_read import read_archive
+
+        table = read_archive(root, columns, topics=[archive_replay.FILL, archive_replay.BAR])
+        plain = [
+            f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+            for f in table.schema
+        ]
+        table = table.cast(pa.schema(plain))
+        parts, _ = archive_replay.append_part(root, [], table, 0, manifest.last_position)
+    manifest.replay = parts
     manifest.save(root)
-    for rel in old - {part["fills"], part["bars"]}:
+    for rel in old - {p[k] for p in parts for k in ("fills", "bars")}:
         (root / rel).unlink(missing_ok=True)
 
 

@@ -13,7 +13,9 @@ import pytest
 
 from benchmarks.replay_tape import session_events
 from domain.events import Event
+from domain.values import Side
 from store import Tape, archive_replay, open_tape
+from store import archive as store_archive
 from store.archive import Manifest, export_archive
 from store.archive_arrays import (
     COLUMNS,
@@ -23,6 +25,8 @@ from store.archive_arrays import (
     read_replay_columns,
 )
 from store.archive_read import read_archive
+from tests.projections.builders import SEC
+from tests.projections.builders import Tape as Builder
 
 
 @pytest.fixture
@@ -109,12 +113,7 @@ def test_an_archive_in_the_previous_layout_reads_and_is_migrated(
     tape.append(events[:half])
     root = tmp_path / "archive"
     export_archive(tape, root)
-    # the previous layout: no replay files, no "replay" key in the manifest
-    for path in (root / archive_replay.FOLDER).glob("*"):
-        path.unlink()
-    data = json.loads((root / "_manifest.json").read_text())
-    del data["replay"]
-    (root / "_manifest.json").write_text(json.dumps(data))
+    strip_replay(root)  # the previous layout: no replay files, no "replay" in the manifest
     assert read_replay_columns(root) is None
     assert_same(read_market(root), from_partitions(root))  # the date partitions serve
     tape.append(events[half:])
@@ -172,3 +171,55 @@ def test_readers_of_the_date_partitions_do_not_see_the_replay_files(
         f"SELECT count(*) FROM read_parquet('{root}/**/*.parquet', hive_partitioning = true)"
     ).fetchall()
     assert count == len(events)
+
+
+def strip_replay(root: Path) -> None:
+    """Make ``root`` look like an archive written before the replay columns existed."""
+    for path in (root / archive_replay.FOLDER).glob("*"):
+        path.unlink()
+    data = json.loads((root / "_manifest.json").read_text())
+    del data["replay"]
+    (root / "_manifest.json").write_text(json.dumps(data))
+
+
+def test_migrating_many_files_goes_a_batch_at_a_time(
+    tape: Tape, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = session_events(150, seed=12)
+    root = tmp_path / "archive"
+    for a in range(0, len(events), 300):  # one file per export
+        tape.append(events[a : a + 300])
+        export_archive(tape, root)
+    assert len(Manifest.load(root).files) > 5
+    strip_replay(root)
+    monkeypatch.setattr(store_archive, "ROWS_PER_FLUSH", 100)
+    export_archive(tape, root)
+    manifest = Manifest.load(root)
+    assert manifest.replay_complete() and manifest.replay[-1]["to"] == len(events)
+    assert len(replay_files(root)) == 2 * len(manifest.replay)
+    assert_same(read_market(root), from_partitions(root))
+
+
+def test_migrating_files_whose_positions_interleave(tape: Tape, tmp_path: Path) -> None:
+    b = Builder(start_ns=1_704_153_600 * SEC - 3)  # 3 ns before a UTC midnight
+    bar, fill, late = (
+        b.bar("100", open_ts_ns=0),
+        b.filled("o", "f", Side.BUY, "1", "100"),
+        b.bar("101", open_ts_ns=60 * SEC),
+    )
+    # a writer whose clock lags: positions 1 and 3 fall on the first day, 2 on the second
+    tape.append(
+        [
+            bar,
+            fill.model_copy(update={"ts_ns": late.ts_ns}),
+            late.model_copy(update={"ts_ns": bar.ts_ns}),
+        ]
+    )
+    root = tmp_path / "archive"
+    export_archive(tape, root)
+    strip_replay(root)
+    export_archive(tape, root)
+    assert Manifest.load(root).replay_complete()
+    market = read_market(root)
+    assert market.fill_rows.tolist() == [1] and market.bar_rows.tolist() == [0, 2]
+    assert_same(market, from_partitions(root))
