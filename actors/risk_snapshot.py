@@ -198,7 +198,10 @@ def save_from(manager: Any) -> int | None:
     if manager.awaiting:
         return None
     position = manager.follower.position
-    size = save(manager.tape, manager.name, position, manager.snapshot_key, capture(manager))
+    state = prune(capture(manager))
+    size = save(manager.tape, manager.name, position, manager.snapshot_key, state)
+    for name in ("venue_of", "cancel_requested", "parents", "emitted"):
+        setattr(manager, name, state[name])  # what can never matter again leaves memory too
     log.info("risk.snapshot_saved", extra={"profile": manager.name, "bytes": size})
     return int(position)
 
