@@ -170,8 +170,9 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         numpy_s = min(numpy_s, seconds)
     print(f"parquet (read + columnar replay + metrics): {parquet_s * 1000:.0f} ms")
     print(f"numpy (columnar replay + metrics, arrays in memory): {numpy_s * 1000:.0f} ms")
+    source = "replay columns" if read_replay_columns(archive) is not None else "date partitions"
     print(
-        "parquet route, best of each step: "
+        f"parquet route ({source}), best of each step: "
         + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in steps(archive, args.runs).items())
     )
     agree = _same(from_tape, from_archive) and _same(from_archive, from_arrays)  # type: ignore[arg-type]
