@@ -181,8 +181,9 @@ def covers(parts: Sequence[dict[str, Any]], last_position: int) -> bool:
 
 
 def remove_orphans(root: Path, parts: Sequence[dict[str, Any]]) -> None:
-    """Delete replay files the manifest does not list (left by a run that crashed)."""
+    """Delete what the manifest does not list from the replay folder (files and temporary
+    files that a run which crashed left behind)."""
     known = {p[k] for p in parts for k in ("fills", "bars")}
-    for path in (root / FOLDER).glob("*.pq"):
-        if path.relative_to(root).as_posix() not in known:
+    for path in (root / FOLDER).glob("*"):
+        if path.is_file() and path.relative_to(root).as_posix() not in known:
             path.unlink()
