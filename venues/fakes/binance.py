@@ -3,7 +3,8 @@
 Speaks ``/api/v3`` (exchangeInfo, time, ticker, account, order, openOrders, myTrades) and
 ``/sapi/v1/account/apiRestrictions``. Signed endpoints check ``X-MBX-APIKEY``, the HMAC-SHA256
 signature of query string + body, and timestamp/recvWindow, and answer with Binance's own error
-JSON (``{"code": -1022, "msg": ...}``) and HTTP statuses.
+JSON (``{"code": -1022, "msg": ...}``) and HTTP statuses. The JSON shapes and error codes are in
+``binance_wire``; this module routes, authenticates and acts.
 """
 
 from __future__ import annotations
@@ -14,27 +15,33 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from venues.fakes.engine import Engine, EngineError, Fill, Instrument, Order
+from venues.fakes.binance_wire import (
+    INSUFFICIENT,
+    NO_ORDER_ID,
+    BinanceError,
+    decimal_param,
+    default_instruments,
+    engine_error,
+    num,
+    order_fields,
+    order_json,
+    required,
+    symbol_info,
+    trade_json,
+)
+from venues.fakes.engine import Engine, EngineError, Order
 from venues.fakes.faults import FaultKind, FaultSwitch
 from venues.fakes.server import FakeVenue, fault
 
 KEY = web.RequestKey("binance_key", "BinanceKey")
 _SIGNATURE = re.compile(r"(^|&)signature=[^&]*")
 _CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
-_STATUS = {"filled": "FILLED", "canceled": "CANCELED", "expired": "EXPIRED", "rejected": "REJECTED"}
-_INSUFFICIENT = "Account has insufficient balance for requested action."
-_NO_ORDER_ID = "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
-_FILTER_MSG = {
-    "lot_size": "Filter failure: LOT_SIZE",
-    "price": "Filter failure: PRICE_FILTER",
-    "min_notional": "Filter failure: NOTIONAL",
-}
 
 
 @dataclass
@@ -45,41 +52,6 @@ class BinanceKey:
     permits_universal_transfer: bool = False
     enable_spot_trading: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class BinanceError(Exception):
-    def __init__(self, status: int, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.status, self.code, self.msg = status, code, msg
-
-
-def default_instruments() -> list[Instrument]:
-    return [
-        Instrument(
-            "BTCUSDT",
-            "BTC",
-            "USDT",
-            Decimal("0.00001"),
-            Decimal("0.01"),
-            Decimal("0.00001"),
-            Decimal("5"),
-            Decimal("60000"),
-        ),
-        Instrument(
-            "ETHUSDT",
-            "ETH",
-            "USDT",
-            Decimal("0.0001"),
-            Decimal("0.01"),
-            Decimal("0.0001"),
-            Decimal("5"),
-            Decimal("3000"),
-        ),
-    ]
-
-
-def _n(value: Decimal | None) -> str:
-    return f"{(value or Decimal(0)):.8f}"
 
 
 class FakeBinance(FakeVenue):
@@ -206,7 +178,7 @@ class FakeBinance(FakeVenue):
         return web.json_response({"serverTime": int(time.time() * 1000)})
 
     async def exchange_info(self, _: web.Request) -> web.Response:
-        symbols = [self._symbol_info(i) for i in self.engine.instruments.values()]
+        symbols = [symbol_info(i) for i in self.engine.instruments.values()]
         return web.json_response(
             {
                 "timezone": "UTC",
@@ -236,68 +208,15 @@ class FakeBinance(FakeVenue):
             }
         )
 
-    def _symbol_info(self, inst: Instrument) -> dict[str, Any]:
-        return {
-            "symbol": inst.symbol,
-            "status": "TRADING",
-            "baseAsset": inst.base,
-            "baseAssetPrecision": 8,
-            "quoteAsset": inst.quote,
-            "quotePrecision": 8,
-            "quoteAssetPrecision": 8,
-            "baseCommissionPrecision": 8,
-            "quoteCommissionPrecision": 8,
-            "orderTypes": [
-                "LIMIT",
-                "LIMIT_MAKER",
-                "MARKET",
-                "STOP_LOSS_LIMIT",
-                "TAKE_PROFIT_LIMIT",
-            ],
-            "icebergAllowed": True,
-            "ocoAllowed": True,
-            "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": True,
-            "cancelReplaceAllowed": True,
-            "isSpotTradingAllowed": True,
-            "isMarginTradingAllowed": False,
-            "filters": [
-                {
-                    "filterType": "PRICE_FILTER",
-                    "minPrice": _n(inst.tick_size),
-                    "maxPrice": "1000000.00000000",
-                    "tickSize": _n(inst.tick_size),
-                },
-                {
-                    "filterType": "LOT_SIZE",
-                    "minQty": _n(inst.min_qty),
-                    "maxQty": _n(inst.max_qty),
-                    "stepSize": _n(inst.lot_size),
-                },
-                {
-                    "filterType": "NOTIONAL",
-                    "minNotional": _n(inst.min_notional),
-                    "applyMinToMarket": True,
-                    "maxNotional": "9000000.00000000",
-                    "applyMaxToMarket": False,
-                    "avgPriceMins": 5,
-                },
-            ],
-            "permissions": [],
-            "permissionSets": [["SPOT"]],
-            "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
-            "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
-        }
-
     async def ticker_price(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")
         if symbol is not None:
             inst = self.engine.instruments.get(symbol)
             if inst is None:
                 return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
-            return web.json_response({"symbol": symbol, "price": _n(inst.mark)})
+            return web.json_response({"symbol": symbol, "price": num(inst.mark)})
         return web.json_response(
-            [{"symbol": s, "price": _n(i.mark)} for s, i in self.engine.instruments.items()]
+            [{"symbol": s, "price": num(i.mark)} for s, i in self.engine.instruments.items()]
         )
 
     # -- private -----------------------------------------------------------------------------
@@ -305,7 +224,7 @@ class FakeBinance(FakeVenue):
     async def account(self, request: web.Request, _: dict[str, str]) -> web.Response:
         with self.engine.lock:
             balances = [
-                {"asset": a, "free": _n(b.free), "locked": _n(b.locked)}
+                {"asset": a, "free": num(b.free), "locked": num(b.locked)}
                 for a, b in self.engine.balances.items()
             ]
         key: BinanceKey = request[KEY]
@@ -354,16 +273,16 @@ class FakeBinance(FakeVenue):
         if not key.enable_spot_trading:
             raise BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
         symbol = self._symbol(p)
-        side, otype = _required(p, "side").upper(), _required(p, "type").upper()
+        side, otype = required(p, "side").upper(), required(p, "type").upper()
         if side not in ("BUY", "SELL"):
             raise BinanceError(400, -1100, "Illegal characters found in parameter 'side'.")
         if otype not in ("MARKET", "LIMIT", "LIMIT_MAKER"):
             raise BinanceError(400, -1116, "Invalid orderType.")
-        quantity = _decimal(p, "quantity")
-        price = _decimal(p, "price") if otype != "MARKET" else None
+        quantity = decimal_param(p, "quantity")
+        price = decimal_param(p, "price") if otype != "MARKET" else None
         tif = p.get("timeInForce", "GTC")
         if otype == "LIMIT" and "timeInForce" not in p:
-            _required(p, "timeInForce")
+            required(p, "timeInForce")
         client_id = p.get("newClientOrderId") or f"web_{secrets.token_hex(8)}"
         if not _CLIENT_ID.match(client_id):
             raise BinanceError(
@@ -373,7 +292,7 @@ class FakeBinance(FakeVenue):
                 "legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
             )
         if (f := fault(request, FaultKind.REJECT)) is not None:
-            raise BinanceError(400, -2010, f.reason or _INSUFFICIENT)
+            raise BinanceError(400, -2010, f.reason or INSUFFICIENT)
         partial = fault(request, FaultKind.PARTIAL_FILL)
         try:
             order = self.engine.place(
@@ -388,7 +307,7 @@ class FakeBinance(FakeVenue):
                 fill_ratio=partial.fill_ratio if partial else None,
             )
         except EngineError as err:
-            raise _engine_error(err) from None
+            raise engine_error(err) from None
         resp_type = p.get("newOrderRespType", "FULL" if otype in ("MARKET", "LIMIT") else "ACK")
         body: dict[str, Any] = {
             "symbol": order.symbol,
@@ -398,15 +317,15 @@ class FakeBinance(FakeVenue):
             "transactTime": order.created_ns // 1_000_000,
         }
         if resp_type in ("RESULT", "FULL"):
-            body.update(self._order_fields(order))
+            body.update(order_fields(order))
             body["workingTime"] = order.created_ns // 1_000_000
             body["selfTradePreventionMode"] = "EXPIRE_MAKER"
         if resp_type == "FULL":
             body["fills"] = [
                 {
-                    "price": _n(f.price),
-                    "qty": _n(f.quantity),
-                    "commission": _n(f.fee),
+                    "price": num(f.price),
+                    "qty": num(f.quantity),
+                    "commission": num(f.fee),
                     "commissionAsset": f.fee_asset,
                     "tradeId": f.trade_id,
                 }
@@ -416,7 +335,7 @@ class FakeBinance(FakeVenue):
 
     async def query_order(self, _: web.Request, p: dict[str, str]) -> web.Response:
         order = self._find(p, -2013, "Order does not exist.")
-        return web.json_response(self._order_json(order))
+        return web.json_response(order_json(order))
 
     async def cancel_order(self, _: web.Request, p: dict[str, str]) -> web.Response:
         order = self._find(p, -2011, "Unknown order sent.")
@@ -424,7 +343,7 @@ class FakeBinance(FakeVenue):
             self.engine.cancel(order.order_id)
         except EngineError:
             raise BinanceError(400, -2011, "Unknown order sent.") from None
-        body = self._order_fields(order)
+        body = order_fields(order)
         body.update(
             symbol=order.symbol,
             origClientOrderId=order.client_order_id,
@@ -439,7 +358,7 @@ class FakeBinance(FakeVenue):
     async def open_orders(self, _: web.Request, p: dict[str, str]) -> web.Response:
         symbol = self._symbol(p) if "symbol" in p else None
         orders = self.engine.open_orders(symbol)
-        return web.json_response([self._order_json(o) for o in orders])
+        return web.json_response([order_json(o) for o in orders])
 
     async def my_trades(self, request: web.Request, p: dict[str, str]) -> web.Response:
         symbol = self._symbol(p)
@@ -454,7 +373,7 @@ class FakeBinance(FakeVenue):
             and t.trade_id >= from_id
             and ("orderId" not in p or t.order_id == p["orderId"])
         ][:limit]
-        rows = [self._trade_json(t) for t in trades]
+        rows = [trade_json(t) for t in trades]
         if fault(request, FaultKind.DUPLICATE_FILLS) is not None:
             rows = rows + rows[-1:]
         if fault(request, FaultKind.FILLS_OUT_OF_ORDER) is not None:
@@ -464,7 +383,7 @@ class FakeBinance(FakeVenue):
     # -- helpers -----------------------------------------------------------------------------
 
     def _symbol(self, p: dict[str, str]) -> str:
-        symbol = _required(p, "symbol")
+        symbol = required(p, "symbol")
         if symbol not in self.engine.instruments:
             raise BinanceError(400, -1121, "Invalid symbol.")
         return symbol
@@ -477,90 +396,12 @@ class FakeBinance(FakeVenue):
             elif "origClientOrderId" in p:
                 order = self.engine.get_by_client_id(p["origClientOrderId"])
             else:
-                raise BinanceError(400, -1102, _NO_ORDER_ID)
+                raise BinanceError(400, -1102, NO_ORDER_ID)
         except EngineError:
             raise BinanceError(400, code, msg) from None
         if order.symbol != symbol:
             raise BinanceError(400, code, msg)
         return order
-
-    def _order_fields(self, o: Order) -> dict[str, Any]:
-        status = _STATUS.get(o.status) or ("PARTIALLY_FILLED" if o.filled else "NEW")
-        return {
-            "price": _n(o.price),
-            "origQty": _n(o.quantity),
-            "executedQty": _n(o.filled),
-            "cummulativeQuoteQty": _n(o.quote_filled),
-            "status": status,
-            "timeInForce": o.time_in_force,
-            "type": o.type.upper(),
-            "side": o.side.upper(),
-        }
-
-    def _order_json(self, o: Order) -> dict[str, Any]:
-        body = {
-            "symbol": o.symbol,
-            "orderId": int(o.order_id),
-            "orderListId": -1,
-            "clientOrderId": o.client_order_id,
-        }
-        body.update(self._order_fields(o))
-        body.update(
-            stopPrice=_n(None),
-            icebergQty=_n(None),
-            time=o.created_ns // 1_000_000,
-            updateTime=o.updated_ns // 1_000_000,
-            isWorking=True,
-            workingTime=o.created_ns // 1_000_000,
-            origQuoteOrderQty=_n(None),
-            selfTradePreventionMode="EXPIRE_MAKER",
-        )
-        return body
-
-    def _trade_json(self, t: Fill) -> dict[str, Any]:
-        return {
-            "symbol": t.symbol,
-            "id": t.trade_id,
-            "orderId": int(t.order_id),
-            "orderListId": -1,
-            "price": _n(t.price),
-            "qty": _n(t.quantity),
-            "quoteQty": _n(t.price * t.quantity),
-            "commission": _n(t.fee),
-            "commissionAsset": t.fee_asset,
-            "time": t.ts_ns // 1_000_000,
-            "isBuyer": t.side == "buy",
-            "isMaker": t.is_maker,
-            "isBestMatch": True,
-        }
-
-
-def _required(p: dict[str, str], name: str) -> str:
-    value = p.get(name)
-    if not value:
-        raise BinanceError(
-            400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
-        )
-    return value
-
-
-def _decimal(p: dict[str, str], name: str) -> Decimal:
-    try:
-        return Decimal(_required(p, name))
-    except InvalidOperation:
-        raise BinanceError(400, -1100, f"Illegal characters found in parameter '{name}'.") from None
-
-
-def _engine_error(err: EngineError) -> BinanceError:
-    if err.kind == "duplicate":
-        return BinanceError(400, -2010, "Duplicate order sent.")
-    if err.kind == "insufficient":
-        return BinanceError(400, -2010, _INSUFFICIENT)
-    if err.kind == "post_only":
-        return BinanceError(400, -2010, "Order would immediately match and take.")
-    if err.kind == "unknown_symbol":
-        return BinanceError(400, -1121, "Invalid symbol.")
-    return BinanceError(400, -1013, _FILTER_MSG.get(err.kind, "Filter failure: LOT_SIZE"))
 
 
 def create(
