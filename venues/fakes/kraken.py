@@ -4,7 +4,8 @@ Public ``/0/public/{Time,Assets,AssetPairs,Ticker}`` and private ``/0/private/..
 with ``cl_ord_id`` or ``userref``, CancelOrder, OpenOrders, ClosedOrders, QueryOrders,
 TradesHistory, Balance, BalanceEx, WithdrawInfo, Withdraw). Private calls check ``API-Key``, a
 nonce strictly increasing per key and ``API-Sign`` = HMAC-SHA512(path + SHA256(nonce + body)).
-Kraken answers errors with HTTP 200 and ``{"error": ["EAPI:Invalid key"], "result": {}}``.
+Kraken answers errors with HTTP 200 and ``{"error": ["EAPI:Invalid key"], "result": {}}``. The
+JSON shapes and error strings are in ``kraken_wire``; this module routes, authenticates and acts.
 """
 
 from __future__ import annotations
@@ -16,25 +17,35 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from venues.fakes.engine import Engine, EngineError, Fill, Instrument, Order
+from venues.fakes.engine import Engine, EngineError, Order
 from venues.fakes.faults import FaultKind, FaultSwitch
+from venues.fakes.kraken_wire import (
+    PAIRS,
+    KrakenError,
+    decimal_param,
+    default_instruments,
+    engine_error,
+    error_reply,
+    num,
+    ok_reply,
+    order_json,
+    pair_info,
+    places_of,
+    trade_json,
+    tx_id,
+)
 from venues.fakes.server import FakeVenue, fault
 
 _CL_ORD_ID = re.compile(
     r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[0-9a-fA-F]{32}|[\x20-\x7e]{1,18})$"
 )
-_STATUS = {"open": "open", "filled": "closed", "canceled": "canceled", "expired": "expired"}
-_PAIRS: dict[str, dict[str, Any]] = {
-    "XXBTZUSD": {"altname": "XBTUSD", "wsname": "XBT/USD", "base": "XXBT", "quote": "ZUSD"},
-    "XETHZUSD": {"altname": "ETHUSD", "wsname": "ETH/USD", "base": "XETH", "quote": "ZUSD"},
-}
 _ASSETS = {"XXBT": ("XBT", 10), "XETH": ("ETH", 10), "ZUSD": ("USD", 4)}
 
 
@@ -44,33 +55,6 @@ class KrakenKey:
     can_trade: bool = True
     can_withdraw: bool = False
     last_nonce: int = 0
-
-
-class KrakenError(Exception):
-    def __init__(self, error: str, status: int = 200) -> None:
-        super().__init__(error)
-        self.error, self.status = error, status
-
-
-def default_instruments() -> list[Instrument]:
-    return [
-        Instrument(
-            "XXBTZUSD", "XXBT", "ZUSD", Decimal("0.00000001"), Decimal("0.1"),
-            Decimal("0.0001"), Decimal("0.5"), Decimal("60000"),
-        ),
-        Instrument(
-            "XETHZUSD", "XETH", "ZUSD", Decimal("0.00000001"), Decimal("0.01"),
-            Decimal("0.002"), Decimal("0.5"), Decimal("3000"),
-        ),
-    ]  # fmt: skip
-
-
-def _n(value: Decimal | None, places: int = 8) -> str:
-    return f"{(value or Decimal(0)):.{places}f}"
-
-
-def _txid(prefix: str, n: int) -> str:
-    return f"{prefix}{n:05d}-FAKE{n % 10}-{n:06d}"
 
 
 class FakeKraken(FakeVenue):
@@ -141,9 +125,9 @@ class FakeKraken(FakeVenue):
     def public(self, handler: Any) -> Any:
         async def wrapped(request: web.Request) -> web.Response:
             try:
-                return _ok(await handler(dict(request.query)))
+                return ok_reply(await handler(dict(request.query)))
             except KrakenError as err:
-                return _err(err)
+                return error_reply(err)
 
         return wrapped
 
@@ -151,9 +135,9 @@ class FakeKraken(FakeVenue):
         async def wrapped(request: web.Request) -> web.Response:
             try:
                 key, params = await self._authenticate(request)
-                return _ok(await handler(request, key, params))
+                return ok_reply(await handler(request, key, params))
             except KrakenError as err:
-                return _err(err)
+                return error_reply(err)
 
         return wrapped
 
@@ -193,37 +177,13 @@ class FakeKraken(FakeVenue):
         }  # fmt: skip
 
     async def asset_pairs(self, params: dict[str, str]) -> dict[str, Any]:
-        return {pair: self._pair_info(pair) for pair in self.engine.instruments}
-
-    def _pair_info(self, pair: str) -> dict[str, Any]:
-        inst = self.engine.instruments[pair]
-        names = _PAIRS.get(pair, {"altname": pair, "wsname": pair, "base": inst.base,
-                                  "quote": inst.quote})  # fmt: skip
         return {
-            **names,
-            "aclass_base": "currency",
-            "aclass_quote": "currency",
-            "lot": "unit",
-            "cost_decimals": 5,
-            "pair_decimals": _places(inst.tick_size),
-            "lot_decimals": _places(inst.lot_size),
-            "lot_multiplier": 1,
-            "leverage_buy": [],
-            "leverage_sell": [],
-            "fees": [[0, 0.4], [10000, 0.35]],
-            "fees_maker": [[0, 0.25], [10000, 0.2]],
-            "fee_volume_currency": "ZUSD",
-            "margin_call": 80,
-            "margin_stop": 40,
-            "ordermin": str(inst.min_qty),
-            "costmin": str(inst.min_notional),
-            "tick_size": str(inst.tick_size),
-            "status": "online",
+            pair: pair_info(pair, self.engine.instruments[pair]) for pair in self.engine.instruments
         }
 
     async def ticker(self, params: dict[str, str]) -> dict[str, Any]:
         pair = self._pair(params.get("pair", ""))
-        mark = _n(self.engine.instruments[pair].mark, 1)
+        mark = num(self.engine.instruments[pair].mark, 1)
         return {pair: {"a": [mark, "1", "1.000"], "b": [mark, "1", "1.000"], "c": [mark, "0.1"]}}
 
     # -- private -----------------------------------------------------------------------------
@@ -237,8 +197,8 @@ class FakeKraken(FakeVenue):
             raise KrakenError("EGeneral:Invalid arguments:type")
         if otype not in ("market", "limit"):
             raise KrakenError("EGeneral:Invalid arguments:ordertype")
-        volume = _decimal(p, "volume")
-        price = _decimal(p, "price") if otype == "limit" else None
+        volume = decimal_param(p, "volume")
+        price = decimal_param(p, "price") if otype == "limit" else None
         cl_ord_id, userref = p.get("cl_ord_id"), p.get("userref")
         if cl_ord_id is not None and userref is not None:
             raise KrakenError("EGeneral:Invalid arguments:cl_ord_id and userref are exclusive")
@@ -261,11 +221,11 @@ class FakeKraken(FakeVenue):
                 userref=int(userref) if userref else None,
             )
         except EngineError as err:
-            raise _engine_error(err) from None
+            raise engine_error(err) from None
         inst = self.engine.instruments[pair]
-        descr = f"{side} {_n(volume)} {_PAIRS.get(pair, {}).get('altname', pair)} @ {otype}"
+        descr = f"{side} {num(volume)} {PAIRS.get(pair, {}).get('altname', pair)} @ {otype}"
         if price is not None:
-            descr += f" {_n(price, _places(inst.tick_size))}"
+            descr += f" {num(price, places_of(inst.tick_size))}"
         return {"descr": {"order": descr}, "txid": [order.order_id]}
 
     async def cancel_order(self, _: web.Request, key: KrakenKey, p: dict[str, str]) -> Any:
@@ -305,7 +265,11 @@ class FakeKraken(FakeVenue):
                 order = self.engine.get(txid)
             except EngineError:
                 raise KrakenError("EOrder:Invalid order") from None
-            found[txid] = self._order_json(order, p.get("trades") in ("true", "True", "1"))
+            found[txid] = order_json(
+                order,
+                self.engine.instruments[order.symbol],
+                p.get("trades") in ("true", "True", "1"),
+            )
         return found
 
     async def trades_history(self, request: web.Request, key: KrakenKey, p: dict[str, str]) -> Any:
@@ -313,7 +277,13 @@ class FakeKraken(FakeVenue):
         end = float(p.get("end", str(2**40)))
         fills = [f for f in self.engine.trades() if start <= f.ts_ns / 1e9 <= end]
         fills.sort(key=lambda f: f.ts_ns, reverse=True)  # Kraken lists newest first
-        rows = [(_txid("T", f.trade_id), self._trade_json(f)) for f in fills]
+        rows = [
+            (
+                tx_id("T", f.trade_id),
+                trade_json(f, self.engine.instruments[f.symbol], self.engine.get(f.order_id).type),
+            )
+            for f in fills
+        ]
         if fault(request, FaultKind.DUPLICATE_FILLS) is not None and rows:
             rows.append((rows[0][0], dict(rows[0][1])))  # a JSON object keeps one of them
         if fault(request, FaultKind.FILLS_OUT_OF_ORDER) is not None:
@@ -322,12 +292,12 @@ class FakeKraken(FakeVenue):
 
     async def balance(self, _: web.Request, key: KrakenKey, p: dict[str, str]) -> Any:
         with self.engine.lock:
-            return {a: _n(b.free + b.locked, 10) for a, b in self.engine.balances.items()}
+            return {a: num(b.free + b.locked, 10) for a, b in self.engine.balances.items()}
 
     async def balance_ex(self, _: web.Request, key: KrakenKey, p: dict[str, str]) -> Any:
         with self.engine.lock:
             return {
-                a: {"balance": _n(b.free + b.locked, 10), "hold_trade": _n(b.locked, 10)}
+                a: {"balance": num(b.free + b.locked, 10), "hold_trade": num(b.locked, 10)}
                 for a, b in self.engine.balances.items()
             }
 
@@ -343,7 +313,7 @@ class FakeKraken(FakeVenue):
     def _pair(self, name: str) -> str:
         if name in self.engine.instruments:
             return name
-        for pair, names in _PAIRS.items():
+        for pair, names in PAIRS.items():
             if name in (names["altname"], names["wsname"]) and pair in self.engine.instruments:
                 return pair
         raise KrakenError("EQuery:Unknown asset pair")
@@ -353,104 +323,10 @@ class FakeKraken(FakeVenue):
             orders = [o for o in orders if o.client_order_id == p["cl_ord_id"]]
         if "userref" in p:
             orders = [o for o in orders if str(o.userref) == p["userref"]]
-        return {o.order_id: self._order_json(o, p.get("trades") == "true") for o in orders}
-
-    def _order_json(self, o: Order, with_trades: bool) -> dict[str, Any]:
-        inst = self.engine.instruments[o.symbol]
-        alt = _PAIRS.get(o.symbol, {}).get("altname", o.symbol)
-        places = _places(inst.tick_size)
-        price = _n(o.price, places) if o.price is not None else "0"
-        body: dict[str, Any] = {
-            "refid": None,
-            "userref": o.userref,
-            "status": _STATUS.get(o.status, "open"),
-            "opentm": o.created_ns / 1e9,
-            "starttm": 0,
-            "expiretm": 0,
-            "descr": {
-                "pair": alt,
-                "type": o.side,
-                "ordertype": o.type,
-                "price": price,
-                "price2": "0",
-                "leverage": "none",
-                "order": f"{o.side} {_n(o.quantity)} {alt} @ {o.type}"
-                + (f" {price}" if o.price is not None else ""),
-                "close": "",
-            },
-            "vol": _n(o.quantity),
-            "vol_exec": _n(o.filled),
-            "cost": _n(o.quote_filled, 5),
-            "fee": _n(sum((f.fee for f in o.fills), Decimal(0)), 5),
-            "price": _n(o.average_price, places),
-            "stopprice": "0.00000",
-            "limitprice": "0.00000",
-            "misc": "",
-            "oflags": "fciq",
-        }
-        if o.client_order_id is not None:
-            body["cl_ord_id"] = o.client_order_id
-        if not o.is_open:
-            body["closetm"] = o.updated_ns / 1e9
-            body["reason"] = None if o.status == "filled" else "User requested"
-        if with_trades:
-            body["trades"] = [_txid("T", f.trade_id) for f in o.fills]
-        return body
-
-    def _trade_json(self, f: Fill) -> dict[str, Any]:
-        places = _places(self.engine.instruments[f.symbol].tick_size)
         return {
-            "ordertxid": f.order_id,
-            "postxid": _txid("P", f.trade_id),
-            "pair": f.symbol,
-            "time": f.ts_ns / 1e9,
-            "type": f.side,
-            "ordertype": self.engine.get(f.order_id).type,
-            "price": _n(f.price, places),
-            "cost": _n(f.price * f.quantity, 5),
-            "fee": _n(f.fee, 5),
-            "vol": _n(f.quantity),
-            "margin": "0.00000",
-            "misc": "",
-            "trade_id": f.trade_id,
-            "maker": f.is_maker,
+            o.order_id: order_json(o, self.engine.instruments[o.symbol], p.get("trades") == "true")
+            for o in orders
         }
-
-
-def _ok(result: Any) -> web.Response:
-    return web.json_response({"error": [], "result": result})
-
-
-def _err(err: KrakenError) -> web.Response:
-    return web.json_response({"error": [err.error]}, status=err.status)
-
-
-def _places(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-def _decimal(p: dict[str, str], name: str) -> Decimal:
-    try:
-        return Decimal(p[name])
-    except (KeyError, InvalidOperation):
-        raise KrakenError(f"EGeneral:Invalid arguments:{name}") from None
-
-
-_ENGINE_ERRORS = {
-    "duplicate": "EOrder:Duplicate order",
-    "insufficient": "EOrder:Insufficient funds",
-    "post_only": "EOrder:Post only order",
-    "unknown_symbol": "EQuery:Unknown asset pair",
-    "min_notional": "EOrder:Cost minimum not met",
-    "price": "EGeneral:Invalid arguments:price",
-    "lot_size": "EGeneral:Invalid arguments:volume",
-}
-
-
-def _engine_error(err: EngineError) -> KrakenError:
-    if err.kind == "lot_size" and "outside" in err.message:
-        return KrakenError("EOrder:Order minimum not met")
-    return KrakenError(_ENGINE_ERRORS.get(err.kind, "EOrder:Invalid order"))
 
 
 def create(
@@ -461,7 +337,7 @@ def create(
         default_instruments(),
         balances or {"ZUSD": Decimal("100000"), "XXBT": Decimal("2"), "XETH": Decimal("20")},
         unique_client_ids="open",
-        order_id_factory=lambda n: _txid("O", n),
+        order_id_factory=lambda n: tx_id("O", n),
     )
     fake = FakeKraken(engine, {})
     api_key, secret = fake.add_key()
