@@ -29,12 +29,14 @@ def decide_in_order(
     meta_for: Callable[[SignalReceived], EventMeta],
     stream: str,
     version: int,
+    stamp: Callable[[Event], Event] = lambda decision: decision,
 ) -> list[Event]:
-    """One decision per signal, at consecutive versions of ``stream`` from ``version``."""
+    """One decision per signal, at consecutive versions of ``stream`` from ``version``;
+    ``stamp`` completes each (the bracket mode of an approval)."""
     scratch = view.copy()
     out: list[Event] = []
     for i, event in enumerate(events):
-        decision = decide(event, scratch, config, meta_for(event), stream, version + i)
+        decision = stamp(decide(event, scratch, config, meta_for(event), stream, version + i))
         scratch.apply(decision)
         out.append(decision)
     return out

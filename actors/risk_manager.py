@@ -95,7 +95,9 @@ class RiskManager:
         self.cancel_requested: dict[str, str] = {}
         """Every cancel a halt asked (as folded, whether asked of a gateway since or not)."""
         self.submitting: dict[UUID, OrderIntentApproved] = {}
-        self.book = BracketBook(native_venues=frozenset(native_bracket_venues))
+        self.book = BracketBook(
+            native_venues=frozenset(native_bracket_venues), default_venue=default_venue
+        )
         self.parents: dict[str, OrderIntentApproved] = {}
         self.approved: set[str] = set()
         self.actions: list[BracketAction] = []
@@ -247,7 +249,9 @@ class RiskManager:
         fresh = list({e.event_id: e for e in events if e.event_id not in self.decided}.values())
 
         def build(v: int) -> list[Event]:
-            return decide_in_order(fresh, self.view, self.config, self.writer.meta, self.stream, v)
+            return decide_in_order(
+                fresh, self.view, self.config, self.writer.meta, self.stream, v, self.book.stamp
+            )
 
         decisions = self._record(build) if fresh else []
         outcomes = outcomes_of(events, decisions)
@@ -289,7 +293,7 @@ class RiskManager:
             return "duplicate"
         meta = self.writer.meta(event)
         (decision,) = self._record(
-            lambda v: [decide(event, self.view, self.config, meta, self.stream, v)]
+            lambda v: [self.book.stamp(decide(event, self.view, self.config, meta, self.stream, v))]
         )
         if isinstance(decision, OrderIntentRejected):
             self.counts["rejected"] += 1

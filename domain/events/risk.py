@@ -42,6 +42,11 @@ class OrderIntentApproved(Event):
     reference_price: Price | None = None
     stop_loss: Price | None = None
     take_profit: Price | None = None
+    bracket: str | None = Field(
+        default=None,
+        pattern="^(native|emulated)$",
+        description="how the stop-loss/take-profit are held, decided once at approval",
+    )
 
 
 class OrderIntentRejected(Event):

@@ -244,6 +244,8 @@ class BracketBook:
     """All brackets, folded from the tape. ``native_venues`` hold children at the venue."""
 
     native_venues: frozenset[str] = frozenset()
+    default_venue: str | None = None
+    """Where an approval that names no venue goes (``domain.routing.choose_venue``)."""
     brackets: dict[str, Bracket] = field(default_factory=dict)
     child_of: dict[str, str] = field(default_factory=dict)
     seen_fills: set[tuple[str, str]] = field(default_factory=set)
@@ -252,8 +254,8 @@ class BracketBook:
         """Fold one event; return the actions it calls for (empty for most events)."""
         match event:
             case OrderIntentApproved():
-                native = event.venue is not None and event.venue in self.native_venues
-                bracket = open_bracket(event, emulated=not native)
+                mode = event.bracket or self.mode_for(event)  # older approvals carry none
+                bracket = open_bracket(event, emulated=mode != "native")
                 if bracket is not None:
                     self.brackets[event.client_order_id] = bracket
                 return []
@@ -282,6 +284,20 @@ class BracketBook:
                         actions += self._update(parent, b.on_price(event.high, event.low))
                 return actions
         return []
+
+    def mode_for(self, approval: OrderIntentApproved) -> str:
+        """Native when the venue the approval is routed to holds stops, else emulated."""
+        venue = approval.venue or self.default_venue
+        return "native" if venue is not None and venue in self.native_venues else "emulated"
+
+    def stamp(self, decision: Event) -> Event:
+        """An approval with a stop-loss or take-profit, its bracket mode recorded on it: a
+        replay then holds the bracket the same way whatever the venues' settings are by then."""
+        if not isinstance(decision, OrderIntentApproved) or decision.bracket is not None:
+            return decision
+        if decision.stop_loss is None and decision.take_profit is None:
+            return decision
+        return decision.model_copy(update={"bracket": self.mode_for(decision)})
 
     def _update(
         self, parent: str, result: tuple[Bracket, list[BracketAction]]

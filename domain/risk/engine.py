@@ -265,5 +265,6 @@ def decide(
             "reference_price": price,
             "stop_loss": stop_loss,
             "take_profit": take_profit,
+            "bracket": None,  # the risk manager, which knows the venues, records the mode
         },
     )

@@ -185,11 +185,6 @@ def test_native_and_emulated_end_at_the_same_position_and_exit_price(
     assert outcomes["auto"] == outcomes["emulated"] == (0, {}, expected_price, Decimal(10), {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BracketBook decides native by the approval's venue; an approval that names none "
-    "(routed to the default venue) is always emulated",
-)
 def test_a_bracket_routed_to_a_native_default_venue_is_native(tape: Tape) -> None:
     sys = InProcess(tape, "auto")
     sys.bar(*ENTRY[0])

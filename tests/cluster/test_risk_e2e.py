@@ -23,6 +23,7 @@ from cluster.config import (
     RiskProfileConfig,
     TapeConfig,
     TapelineConfig,
+    VenueConfig,
 )
 from cluster.risk_cli import apply_risk_config, change_state
 from cluster.runtime import System, start_system, stop_system
@@ -56,7 +57,9 @@ def write_bars(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     return path
 
 
-def config(tmp_path: Path, bars: Path, risk: dict[str, Any]) -> TapelineConfig:
+def config(
+    tmp_path: Path, bars: Path, risk: dict[str, Any], brackets: str = "auto"
+) -> TapelineConfig:
     return TapelineConfig(
         tape=TapeConfig(url=f"sqlite:///{tmp_path}/tape.sqlite"),
         ray=RayConfig(namespace=f"r{uuid.uuid4().hex[:8]}", dashboard=False),
@@ -65,6 +68,7 @@ def config(tmp_path: Path, bars: Path, risk: dict[str, Any]) -> TapelineConfig:
         ),
         strategies=[],
         risk=[RiskProfileConfig(name="main", config=risk)],
+        venues=[VenueConfig(name="paper", kind="paper", brackets=brackets)],
     )
 
 
@@ -160,7 +164,7 @@ def test_emulated_bracket_fires_and_an_offline_halt_waits_on_the_tape(
 ) -> None:
     rows = [("100", "100", "100", "100"), ("100", "101", "99", "100")]
     rows += [("97", "98", "94", "96"), ("96", "96", "96", "96"), ("96", "96", "96", "96")]
-    cfg = config(tmp_path, write_bars(tmp_path / "bars.csv", rows), {})
+    cfg = config(tmp_path, write_bars(tmp_path / "bars.csv", rows), {}, brackets="emulated")
     system = start_system(cfg)
     try:
         alerts = Alerts(cfg, system)

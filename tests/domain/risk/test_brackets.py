@@ -114,3 +114,26 @@ def test_bracket_children_are_deterministic_on_replay() -> None:
     assert a == b
     assert [(type(x), x.quantity) for x in a] == [(TriggerExit, D("5"))]
     assert fold(desk.tape) == desk.view
+
+
+def test_the_mode_recorded_at_approval_holds_on_replay() -> None:
+    """The approval records native or emulated; a replay under other venue settings (the
+    venue no longer native, or the default changed) holds the bracket the same way."""
+    desk = Desk()
+    live = BracketBook(native_venues=frozenset({"paper"}), default_venue="paper")
+    parent = live.stamp(entry(desk))  # names no venue: routed to the (native) default
+    assert isinstance(parent, OrderIntentApproved) and parent.bracket == "native"
+    assert live.stamp(Desk().approved()).bracket is None  # no stop, no take-profit: no mode
+    later = BracketBook(native_venues=frozenset(), default_venue="other")
+    for book in (live, later):
+        book.apply(parent)
+        placed = book.apply(fill(parent, quantity="10"))
+        assert {type(a) for a in placed} == {PlaceChild}  # children rest at the venue
+
+
+def test_an_approval_without_a_recorded_mode_follows_its_venue() -> None:
+    desk = Desk()
+    book = BracketBook(native_venues=frozenset({"paper"}), default_venue="paper")
+    parent = entry(desk)  # older approvals carry no mode
+    assert parent.bracket is None and book.mode_for(parent) == "native"
+    assert book.mode_for(entry(desk, venue="binance")) == "emulated"
