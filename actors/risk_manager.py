@@ -6,7 +6,8 @@ approvals to a venue gateway. After each fill or bar it folds it records what
 ``control.detect_breaches`` finds (a daily loss halts trading by itself), and it runs brackets:
 exit orders for approvals carrying a stop loss or take profit, native on venues that hold them,
 emulated here otherwise (a bar touching a level fires a reduce-only market exit, held back while
-halted and sent on resume; the paper venue is emulated). Halt, resume, reduce-only and new
+halted and sent on resume); the approval records which (``venues.registry.NATIVE_STOPS``, a
+venue's ``brackets`` setting). Halt, resume, reduce-only and new
 configurations are recorded here too; a halt that cancels asks the gateways to cancel.
 
 On (re)start it rebuilds everything from the tape (from its latest snapshot plus the events
