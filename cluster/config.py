@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from actors.settings import MarketDataConfig, Section
+from actors.settings import IngressConfig, MarketDataConfig, Section
 from store import DEFAULT_URL
 
 
@@ -102,17 +102,6 @@ class TelemetryConfig(Section):
         default=None, description="e.g. http://127.0.0.1:4318/v1/traces (OTLP over HTTP)"
     )
     metrics: bool = True
-
-
-class IngressConfig(Section):
-    """The webhook ingress (TradingView and other HTTP senders)."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8787, ge=0, le=65535, description="0 picks a free port")
-    risk: str = "main"
-    settings: dict[str, Any] = Field(
-        default_factory=lambda: {"sources": {}}, description="ingress.settings.IngressSettings"
-    )
 
 
 class TapelineConfig(Section):
