@@ -26,7 +26,7 @@ from store import open_tape, snapshot_codec
 log = logging.getLogger("tapeline.projector")
 
 SNAPSHOT_NAME = "projector"
-SNAPSHOT_EVERY = 20_000
+SNAPSHOT_EVERY = 10_000
 """Tape positions between snapshots: a restart replays at most this many events."""
 LIVE_STATE = ("positions", "equity")
 

@@ -49,11 +49,14 @@ start)
   fi
   echo "$url"
   ;;
+status)
+  bin=$(find_bin) && [ -f "$dir/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1
+  ;;
 stop)
   if bin=$(find_bin) && [ -f "$dir/PG_VERSION" ]; then
     as_pg "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
   fi
   ;;
 *)
-  echo "usage: $0 start|stop" >&2; exit 2 ;;
+  echo "usage: $0 start|status|stop" >&2; exit 2 ;;
 esac

@@ -8,6 +8,8 @@ bin=.venv/bin
 
 $bin/ruff check . || exit 1
 
+pg_was_running=0
+scripts/postgres.sh status && pg_was_running=1  # someone else's server: leave it running
 if pg_url=$(scripts/postgres.sh start); then
   export TAPELINE_TEST_PG_URL="$pg_url"
 else
@@ -17,7 +19,7 @@ export RAY_AUTH_MODE=${RAY_AUTH_MODE:-disabled}
 
 $bin/python -m pytest "$@"
 rc=$?
-scripts/postgres.sh stop || true
+[ "$pg_was_running" = 1 ] || scripts/postgres.sh stop || true
 if [ "$rc" -eq 5 ]; then
   echo "pytest collected no tests" >&2
   exit 1

@@ -272,11 +272,42 @@ class Tape:
             self._snapshot_recorder = self._factory.aggregate_recorder("snapshots")
         return self._snapshot_recorder
 
-    def save_snapshot(self, name: str, position: int, state: bytes) -> None:
-        """Keep ``state`` (what ``name`` held after folding up to ``position``). Snapshots are a
-        cache beside the tape, never a fact: losing one only costs a longer replay."""
+    def save_snapshot(self, name: str, position: int, state: bytes, keep: int = 2) -> None:
+        """Keep ``state`` (what ``name`` held after folding up to ``position``), and only the
+        newest ``keep`` snapshots of ``name``. Snapshots are a cache beside the tape, never a
+        fact: losing one only costs a longer replay."""
         with contextlib.suppress(IntegrityError):  # that position was saved already
             self._snapshots().insert_events([StoredEvent(name, position, "Snapshot", state)])
+        self.prune_snapshots(name, keep)
+
+    def prune_snapshots(self, name: str, keep: int = 2) -> int:
+        """Delete all but the newest ``keep`` snapshots of ``name``; how many went. Snapshots
+        grow with history, and only the newest is ever read (one more is kept in case the
+        newest cannot be used). In-memory tapes keep theirs: they live as long as a test."""
+        recorder = self._snapshots()
+        rows = recorder.select_events(name, desc=True, limit=keep + 1)
+        if len(rows) <= keep:
+            return 0
+        below = rows[keep - 1].originator_version if keep > 0 else rows[0].originator_version + 1
+        table = getattr(recorder, "events_table_name", None)
+        if table is None:
+            return 0
+        if hasattr(recorder.datastore, "schema"):  # PostgreSQL
+            from psycopg.sql import SQL, Identifier
+
+            statement = SQL(
+                "DELETE FROM {schema}.{table} WHERE originator_id = %s AND originator_version < %s"
+            ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(table))
+            with recorder.datastore.transaction(commit=True) as curs:
+                curs.execute(statement, (name, below))
+                return int(curs.rowcount)
+        with recorder.datastore.transaction(commit=True) as c:  # SQLite
+            c.execute(
+                f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
+                (name, below),
+            )
+            c.execute("SELECT changes()")
+            return int(c.fetchone()[0])
 
     def latest_snapshot(self, name: str) -> tuple[int, bytes] | None:
         rows = self._snapshots().select_events(name, desc=True, limit=1)
