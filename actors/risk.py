@@ -30,6 +30,10 @@ class _RayGateway:
     async def submit(self, intent: OrderIntentApproved) -> str:
         return str(await self.handle.submit.remote(intent))
 
+    async def submit_many(self, intents: list[OrderIntentApproved]) -> list[str]:
+        """The whole batch in one call (one append of its orders at the gateway)."""
+        return [str(s) for s in await self.handle.submit_many.remote(list(intents))]
+
     async def cancel(self, client_order_id: str, reason: str) -> str:
         return str(await self.handle.cancel.remote(client_order_id, reason))
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from itertools import islice
+from typing import Any
 from uuid import UUID
 
 from actors import risk_snapshot
-from actors.risk_batch import decide_in_order, outcomes_of
+from actors.risk_batch import RECOVER_BATCH, Gateway, decide_in_order, hand_on, outcomes_of
+from actors.risk_batch import BatchGateway as BatchGateway  # what a gateway handle offers
 from actors.risk_fold import VIEW_TOPICS, belongs
 from actors.risk_fold import fold_profile as fold_profile  # where the CLI finds it
 from actors.risk_snapshot import SNAPSHOT_EVERY
@@ -51,14 +53,6 @@ from store import ConcurrencyConflict, Tape
 log = logging.getLogger("tapeline.risk")
 
 APPEND_ATTEMPTS = 5
-
-
-class Gateway(Protocol):
-    """What the risk manager needs from a venue gateway."""
-
-    async def submit(self, intent: OrderIntentApproved) -> str: ...
-
-    async def cancel(self, client_order_id: str, reason: str) -> str: ...
 
 
 class RiskManager:
@@ -238,47 +232,71 @@ class RiskManager:
         self.sync()
         if event.event_id in self.decided:
             return "duplicate"
-        outcome = await self._decide(event)
+        meta = self.writer.meta(event)
+        (decision,) = self._record(
+            lambda v: [self.book.stamp(decide(event, self.view, self.config, meta, self.stream, v))]
+        )
+        approved = isinstance(decision, OrderIntentApproved)
+        self.counts["approved" if approved else "rejected"] += 1
+        if isinstance(decision, OrderIntentApproved):
+            await self._submit(decision)
         await self.recover()
-        return outcome
+        return "approved" if approved else "rejected"
 
     async def on_signals(self, events: Sequence[SignalReceived]) -> list[str]:
-        """Decide recorded signals in order with one tape append; for each, what ``on_signal``
-        answers ('duplicate' for one decided already, or earlier in the batch). See
-        ``actors.risk_batch`` for what each decision sees."""
+        """Decide recorded signals in order with one tape append, hand the approvals on with one
+        gateway call per venue; for each, what ``on_signal`` answers ('duplicate' for one decided
+        already, or earlier in the batch). See ``actors.risk_batch`` for what each decision sees."""
         self.sync()
-        fresh = list({e.event_id: e for e in events if e.event_id not in self.decided}.values())
-
-        def build(v: int) -> list[Event]:
-            return decide_in_order(
-                fresh, self.view, self.config, self.writer.meta, self.stream, v, self.book.stamp
-            )
-
-        decisions = self._record(build) if fresh else []
-        outcomes = outcomes_of(events, decisions)
-        for outcome in ("approved", "rejected"):
-            self.counts[outcome] += outcomes.count(outcome)
-        for decision in decisions:
-            if isinstance(decision, OrderIntentApproved):
-                await self._submit(decision)
+        decisions = self._decide_batch(events)
+        await self._hand_on(decisions)
         await self.recover()
-        return outcomes
+        return outcomes_of(events, decisions)
 
     async def recover(self) -> int:
-        """Decide every recorded signal of ours with no decision yet, hand on every approval no
-        gateway has recorded (a gateway refuses a second order), do the cancels and bracket
-        orders still due. Returns how many things it did."""
+        """Decide every recorded signal of ours with no decision yet (a batch per append), hand
+        on every approval no gateway has recorded (a gateway refuses a second order), do the
+        cancels and bracket orders still due. Returns how many things it did."""
         n = await self.step()
         done = 0
         while self.undecided:
-            await self._decide(next(iter(self.undecided.values())))
-            done += 1
-        for approval in list(self.unsubmitted.values()):
-            if approval.client_order_id in self.to_cancel:
-                continue  # a halt asked to cancel it before it ever left
-            await self._submit(approval)
-            done += 1
+            decisions = self._decide_batch(list(islice(self.undecided.values(), RECOVER_BATCH)))
+            if not decisions:
+                break  # pragma: no cover - a recorded decision always leaves ``undecided``
+            done += len(decisions)
+            await self._hand_on(decisions)
+        done += await self._hand_on(  # not those a halt asked to cancel before they ever left
+            [a for a in self.unsubmitted.values() if a.client_order_id not in self.to_cancel]
+        )
         return n + done + (await self.step() if done else 0)
+
+    def _decide_batch(self, events: Sequence[SignalReceived]) -> list[Event]:
+        """Decide those of ``events`` not decided yet, in order, with one tape append."""
+
+        def build(v: int) -> list[Event]:
+            meta, stamp = self.writer.meta, self.book.stamp
+            return decide_in_order(
+                events, self.view, self.config, meta, self.stream, v, stamp, skip=self.decided
+            )
+
+        decisions = self._record(build)
+        for decision in decisions:
+            self.counts[
+                "approved" if isinstance(decision, OrderIntentApproved) else "rejected"
+            ] += 1
+        return decisions
+
+    async def _hand_on(self, decisions: Sequence[Event]) -> int:
+        """Submit the approvals among ``decisions``, one ``submit_many`` per venue."""
+        approvals = [d for d in decisions if isinstance(d, OrderIntentApproved)]
+        if not approvals:
+            return 0
+        return await hand_on(
+            approvals, self._venue, self.gateway_for, self.unsubmitted, self.submitting
+        )
+
+    def _venue(self, approval: OrderIntentApproved) -> str:
+        return choose_venue(approval, self.venues, self.default_venue)
 
     async def step(self) -> int:
         """Catch up with the tape, then act on it: cancels and bracket orders. The market data
@@ -289,23 +307,8 @@ class RiskManager:
             self.save_snapshot()
         return await self._act()
 
-    async def _decide(self, event: SignalReceived) -> str:
-        if event.event_id in self.decided:
-            return "duplicate"
-        meta = self.writer.meta(event)
-        (decision,) = self._record(
-            lambda v: [self.book.stamp(decide(event, self.view, self.config, meta, self.stream, v))]
-        )
-        if isinstance(decision, OrderIntentRejected):
-            self.counts["rejected"] += 1
-            return "rejected"
-        assert isinstance(decision, OrderIntentApproved)
-        self.counts["approved"] += 1
-        await self._submit(decision)
-        return "approved"
-
     async def _submit(self, approval: OrderIntentApproved) -> str:
-        venue = choose_venue(approval, self.venues, self.default_venue)
+        venue = self._venue(approval)
         self.unsubmitted.pop(approval.event_id, None)
         self.submitting[approval.event_id] = approval  # unsubmitted, as far as a snapshot knows
         try:
