@@ -239,10 +239,10 @@ def _labels(*columns: pa.ChunkedArray) -> tuple[list[np.ndarray], tuple[str, ...
         parts = []
         for chunk in column.chunks:
             d, k = dictionaries[k], k + 1
-            codes = chunk.indices.to_numpy().astype(np.int64)
-            lookup = np.array([where[n] for n in d], dtype=np.int64)
+            codes = chunk.indices.to_numpy()  # int32, as read: no copy
+            lookup = np.array([where[n] for n in d], dtype=codes.dtype)
             parts.append(codes if d == names else lookup[codes])
-        out.append(parts[0] if len(parts) == 1 else np.concatenate([np.zeros(0, np.int64), *parts]))
+        out.append(parts[0] if len(parts) == 1 else np.concatenate([np.zeros(0, np.int32), *parts]))
     return out, names
 
 

@@ -13,7 +13,8 @@ ordinary Parquet files, a copy of archived values (no new fact): the leading ``_
 dataset readers (pyarrow, pandas) off them and the ``.pq`` suffix keeps ``**/*.parquet`` globs
 (Polars, DuckDB) off them. A fill recorded twice (``repeat``) is left out and counted in the
 manifest entry (``repeats``), as a replay counts it once. Labels are dictionary-encoded with
-sorted dictionaries, so codes read back are already the replay's label codes. A new export
+sorted dictionaries, so codes read back are already the replay's label codes. The files are not
+compressed: a replay reads them whole, and decoding, not the disk, is what it waits for. A new export
 merges its rows into the last part while that stays under ``PART_ROWS`` rows, so frequent
 small exports do not leave many small files.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +99,7 @@ def _write(table: pa.Table, target: Path) -> None:
     pq.write_table(
         table,
         tmp,
-        compression="lz4",
+        compression="none",  # a replay reads them whole: decoding, not disk, is the cost
         row_group_size=PART_ROWS,
         use_dictionary=[c for c in LABELS if c in table.column_names],
         column_encoding={c: e for c, e in _DELTA.items() if c in table.column_names},
@@ -129,19 +131,23 @@ def write_part(
 
 def read_part(
     root: Path, entry: dict[str, Any], columns: Sequence[str] | None = None, threads: bool = True
-) -> tuple[pa.Table, ...]:
+) -> tuple[pa.Table, pa.Table]:
     """A part's fills and bars (labels as dictionary arrays, one chunk per column), with
-    ``columns`` (those each kind has) or all of them."""
-    out = []
-    for kind, names in (("fills", FILL_COLUMNS), ("bars", BAR_COLUMNS)):
+    ``columns`` (those each kind has) or all of them; with ``threads``, both files at once."""
+
+    def read(kind: str) -> pa.Table:
+        names = FILL_COLUMNS if kind == "fills" else BAR_COLUMNS
         wanted = [c for c in names if columns is None or c in columns]
         source = pq.ParquetFile(
-            root / entry[kind],
-            read_dictionary=[c for c in LABELS if c in wanted],
-            pre_buffer=False,
+            root / entry[kind], read_dictionary=[c for c in LABELS if c in wanted]
         )
-        out.append(source.read(wanted, use_threads=threads))
-    return tuple(out)
+        return source.read(wanted, use_threads=threads)
+
+    if not threads:
+        return read("fills"), read("bars")
+    with ThreadPoolExecutor(max_workers=2) as pool:  # pyarrow reads without the GIL
+        fills = pool.submit(read, "fills")
+        return fills.result(), read("bars")
 
 
 def append_part(
@@ -154,7 +160,7 @@ def append_part(
     if parts and parts[-1]["to"] == after:
         last = parts[-1]
         if last["fill_rows"] + last["bar_rows"] + fills.num_rows + bars.num_rows <= PART_ROWS:
-            old_fills, old_bars = (_plain(t) for t in read_part(root, last))
+            old_fills, old_bars = (_plain(t) for t in read_part(root, last, threads=False))
             offset = last["fill_rows"] + last["bar_rows"]
             fills = _sorted_labels(pa.concat_tables([old_fills, _plain(shifted(fills, offset))]))
             bars = _sorted_labels(pa.concat_tables([old_bars, _plain(shifted(bars, offset))]))
