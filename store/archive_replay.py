@@ -14,9 +14,9 @@ dataset readers (pyarrow, pandas) off them and the ``.pq`` suffix keeps ``**/*.p
 (Polars, DuckDB) off them. A fill recorded twice (``repeat``) is left out and counted in the
 manifest entry (``repeats``), as a replay counts it once. Labels are dictionary-encoded with
 sorted dictionaries, so codes read back are already the replay's label codes. The files are not
-compressed: a replay reads them whole, and decoding, not the disk, is what it waits for. A new export
-merges its rows into the last part while that stays under ``PART_ROWS`` rows, so frequent
-small exports do not leave many small files.
+compressed: a replay reads them whole, and decoding, not the disk, is what it waits for. A new
+export merges its rows into the last part while that stays under ``PART_ROWS`` rows, so
+frequent small exports do not leave many small files.
 """
 
 from __future__ import annotations
