@@ -5,7 +5,8 @@ accounts, transaction summary, key_permissions, plus the public ``/v2`` currency
 Private calls carry a CDP ES256 JWT: the fake checks the signature with the key's P-256 public
 key, ``kid``/``sub`` against the key name, ``nbf``/``exp`` and the ``uri`` claim
 ``"METHOD host/path"``. ccxt strips only ``https://`` from that claim, so over the fake's plain
-HTTP the claim reads ``"METHOD http://host/path"``; the fake accepts both spellings.
+HTTP the claim reads ``"METHOD http://host/path"``; the fake accepts both spellings. The JSON
+shapes and failure codes are in ``coinbase_wire``; this module routes, authenticates and acts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,24 +26,23 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from venues.fakes.engine import Engine, EngineError, Fill, Instrument, Order
+from venues.fakes.coinbase_wire import (
+    FAILURES,
+    STATUS,
+    default_instruments,
+    failure,
+    fill_json,
+    iso,
+    num,
+    order_json,
+    product,
+    success,
+)
+from venues.fakes.engine import Engine, EngineError
 from venues.fakes.faults import FaultKind, FaultSwitch
 from venues.fakes.server import FakeVenue, fault
 
 API = "/api/v3/brokerage"
-_STATUS = {"open": "OPEN", "filled": "FILLED", "canceled": "CANCELLED", "expired": "EXPIRED"}
-_TIF = {"GTC": "GOOD_UNTIL_CANCELLED", "IOC": "IMMEDIATE_OR_CANCEL", "FOK": "FILL_OR_KILL"}
-_FAILURES = {
-    "insufficient": ("INSUFFICIENT_FUND", "Insufficient balance in source account",
-                     "PREVIEW_INSUFFICIENT_FUND"),
-    "lot_size": ("INVALID_SIZE_PRECISION", "Invalid order size", "PREVIEW_INVALID_SIZE_PRECISION"),
-    "price": ("INVALID_PRICE_PRECISION", "Invalid price", "PREVIEW_INVALID_PRICE_PRECISION"),
-    "min_notional": ("UNKNOWN_FAILURE_REASON", "Order size too small",
-                     "PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL"),
-    "post_only": ("INVALID_LIMIT_PRICE_POST_ONLY", "Post only order would cross", ""),
-    "unknown_symbol": ("INVALID_PRODUCT_ID", "Invalid product_id", ""),
-    "duplicate": ("INVALID_REQUEST", "Duplicate client_order_id", ""),
-}  # fmt: skip
 
 
 @dataclass
@@ -58,29 +58,8 @@ class Unauthorized(Exception):
     pass
 
 
-def default_instruments() -> list[Instrument]:
-    return [
-        Instrument(
-            "BTC-USD", "BTC", "USD", Decimal("0.00000001"), Decimal("0.01"),
-            Decimal("0.00001"), Decimal("1"), Decimal("60000"),
-        ),
-        Instrument(
-            "ETH-USD", "ETH", "USD", Decimal("0.00000001"), Decimal("0.01"),
-            Decimal("0.0001"), Decimal("1"), Decimal("3000"),
-        ),
-    ]  # fmt: skip
-
-
-def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _b64url(data: str) -> bytes:
     return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-
-
-def _s(value: Decimal | None) -> str:
-    return format((value or Decimal(0)).normalize(), "f")
 
 
 class FakeCoinbase(FakeVenue):
@@ -202,29 +181,15 @@ class FakeCoinbase(FakeVenue):
     async def time(self, _: web.Request) -> web.Response:
         now = time.time()
         return web.json_response(
-            {"iso": _iso(time.time_ns()), "epochSeconds": str(int(now)),
+            {"iso": iso(time.time_ns()), "epochSeconds": str(int(now)),
              "epochMillis": str(int(now * 1000))}
         )  # fmt: skip
 
     async def products(self, request: web.Request, _: CoinbaseKey | None = None) -> web.Response:
         if request.query.get("product_type", "SPOT") != "SPOT":
             return web.json_response({"products": [], "num_products": 0})
-        products = [self._product(i) for i in self.engine.instruments.values()]
+        products = [product(i) for i in self.engine.instruments.values()]
         return web.json_response({"products": products, "num_products": len(products)})
-
-    def _product(self, inst: Instrument) -> dict[str, Any]:
-        return {
-            "product_id": inst.symbol, "price": _s(inst.mark), "base_increment": _s(inst.lot_size),
-            "quote_increment": _s(inst.tick_size), "price_increment": _s(inst.tick_size),
-            "base_min_size": _s(inst.min_qty), "base_max_size": _s(inst.max_qty),
-            "quote_min_size": _s(inst.min_notional), "quote_max_size": "10000000",
-            "base_name": inst.base, "quote_name": inst.quote, "status": "online",
-            "cancel_only": False, "limit_only": False, "post_only": False,
-            "trading_disabled": False, "auction_mode": False, "product_type": "SPOT",
-            "quote_currency_id": inst.quote, "base_currency_id": inst.base,
-            "base_display_symbol": inst.base, "quote_display_symbol": inst.quote,
-            "view_only": False, "alias": "", "alias_to": [], "is_disabled": False, "new": False,
-        }  # fmt: skip
 
     async def fiat_currencies(self, _: web.Request) -> web.Response:
         quotes = sorted({i.quote for i in self.engine.instruments.values()})
@@ -240,7 +205,7 @@ class FakeCoinbase(FakeVenue):
         )  # fmt: skip
 
     async def exchange_rates(self, _: web.Request) -> web.Response:
-        rates = {i.base: _s(1 / i.mark) for i in self.engine.instruments.values()}
+        rates = {i.base: num(1 / i.mark) for i in self.engine.instruments.values()}
         return web.json_response({"data": {"currency": "USD", "rates": rates}})
 
     # -- private -----------------------------------------------------------------------------
@@ -263,9 +228,9 @@ class FakeCoinbase(FakeVenue):
         with self.engine.lock:
             accounts = [
                 {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, asset)), "name": f"{asset} Wallet",
-                 "currency": asset, "available_balance": {"value": _s(b.free), "currency": asset},
+                 "currency": asset, "available_balance": {"value": num(b.free), "currency": asset},
                  "default": True, "active": True, "type": "ACCOUNT_TYPE_CRYPTO", "ready": True,
-                 "hold": {"value": _s(b.locked), "currency": asset},
+                 "hold": {"value": num(b.locked), "currency": asset},
                  "retail_portfolio_id": key.portfolio_uuid}
                 for asset, b in self.engine.balances.items()
             ]  # fmt: skip
@@ -282,22 +247,22 @@ class FakeCoinbase(FakeVenue):
         config = body.get("order_configuration") or {}
         cid = str(body.get("client_order_id") or "")
         if not cid:
-            return _failure(body, "INVALID_REQUEST", "client_order_id is required", "")
+            return failure(body, "INVALID_REQUEST", "client_order_id is required", "")
         kind, spec = next(iter(config.items()), ("", {}))
         if kind not in ("market_market_ioc", "limit_limit_gtc", "sor_limit_ioc") or (
             "base_size" not in spec
         ):
-            return _failure(body, "UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order", "")
+            return failure(body, "UNSUPPORTED_ORDER_CONFIGURATION", "Unsupported order", "")
         if (f := fault(request, FaultKind.REJECT)) is not None:
-            return _failure(body, f.reason or "INSUFFICIENT_FUND", "Rejected", "")
+            return failure(body, f.reason or "INSUFFICIENT_FUND", "Rejected", "")
         existing = self.engine.by_client_id.get(cid)
         if existing is not None and self.duplicate_returns_existing:
-            return web.json_response(_success(existing, body))
+            return web.json_response(success(existing, body))
         try:
             size = Decimal(spec["base_size"])
             price = Decimal(spec["limit_price"]) if "limit_price" in spec else None
         except InvalidOperation:
-            return _failure(body, "INVALID_REQUEST", "Invalid number", "")
+            return failure(body, "INVALID_REQUEST", "Invalid number", "")
         partial = fault(request, FaultKind.PARTIAL_FILL)
         try:
             order = self.engine.place(
@@ -312,9 +277,9 @@ class FakeCoinbase(FakeVenue):
                 fill_ratio=partial.fill_ratio if partial else None,
             )
         except EngineError as err:
-            return _failure(body, *_FAILURES.get(err.kind, ("UNKNOWN_FAILURE_REASON", "", "")))
+            return failure(body, *FAILURES.get(err.kind, ("UNKNOWN_FAILURE_REASON", "", "")))
         self.order_config[order.order_id] = config
-        return web.json_response(_success(order, body))
+        return web.json_response(success(order, body))
 
     async def batch_cancel(self, request: web.Request, key: CoinbaseKey) -> web.Response:
         body = await request.json()
@@ -339,7 +304,9 @@ class FakeCoinbase(FakeVenue):
             return web.json_response(
                 {"error": "NOT_FOUND", "error_details": msg, "message": msg}, status=404
             )
-        return web.json_response({"order": self._order_json(order)})
+        return web.json_response(
+            {"order": order_json(order, self.order_config.get(order.order_id))}
+        )
 
     async def list_orders(self, request: web.Request, key: CoinbaseKey) -> web.Response:
         q = request.query
@@ -347,13 +314,11 @@ class FakeCoinbase(FakeVenue):
         products = set(q.getall("product_ids", [])) | set(q.getall("product_id", []))
         orders = [
             o for o in reversed(self.engine.all_orders())
-            if (not statuses or _STATUS.get(o.status) in statuses)
+            if (not statuses or STATUS.get(o.status) in statuses)
             and (not products or o.symbol in products)
         ][: int(q.get("limit", "100"))]  # fmt: skip
-        return web.json_response(
-            {"orders": [self._order_json(o) for o in orders], "sequence": "0",
-             "has_next": False, "cursor": ""}
-        )  # fmt: skip
+        rows = [order_json(o, self.order_config.get(o.order_id)) for o in orders]
+        return web.json_response({"orders": rows, "sequence": "0", "has_next": False, "cursor": ""})
 
     async def list_fills(self, request: web.Request, key: CoinbaseKey) -> web.Response:
         q = request.query
@@ -368,74 +333,12 @@ class FakeCoinbase(FakeVenue):
             if (not products or f.symbol in products) and (not order_ids or f.order_id in order_ids)
             and f.ts_ns >= since_ns
         ]  # fmt: skip
-        rows = [self._fill_json(f) for f in fills]
+        rows = [fill_json(f) for f in fills]
         if fault(request, FaultKind.DUPLICATE_FILLS) is not None:
             rows = rows + rows[:1]
         if fault(request, FaultKind.FILLS_OUT_OF_ORDER) is not None:
             rows.reverse()
         return web.json_response({"fills": rows, "cursor": ""})
-
-    # -- wire shapes -------------------------------------------------------------------------
-
-    def _order_json(self, o: Order) -> dict[str, Any]:
-        config = self.order_config.get(o.order_id) or _config_of(o)
-        fees = sum((f.fee for f in o.fills), Decimal(0))
-        return {
-            "order_id": o.order_id, "product_id": o.symbol, "user_id": "fake-user",
-            "order_configuration": config, "side": o.side.upper(),
-            "client_order_id": o.client_order_id, "status": _STATUS.get(o.status, "OPEN"),
-            "time_in_force": _TIF.get(o.time_in_force, "GOOD_UNTIL_CANCELLED"),
-            "created_time": _iso(o.created_ns),
-            "completion_percentage": _s(o.filled / o.quantity * 100),
-            "filled_size": _s(o.filled), "average_filled_price": _s(o.average_price),
-            "number_of_fills": str(len(o.fills)), "filled_value": _s(o.quote_filled),
-            "pending_cancel": False, "size_in_quote": False, "total_fees": _s(fees),
-            "size_inclusive_of_fees": False, "total_value_after_fees": _s(o.quote_filled + fees),
-            "trigger_status": "INVALID_ORDER_TYPE", "order_type": o.type.upper(),
-            "reject_reason": "REJECT_REASON_UNSPECIFIED", "settled": not o.is_open,
-            "product_type": "SPOT", "reject_message": "", "cancel_message": "",
-            "order_placement_source": "RETAIL_ADVANCED", "outstanding_hold_amount": "0",
-            "is_liquidation": False, "last_fill_time": _iso(o.updated_ns) if o.fills else None,
-            "edit_history": [], "leverage": "", "margin_type": "UNKNOWN_MARGIN_TYPE",
-        }  # fmt: skip
-
-    def _fill_json(self, f: Fill) -> dict[str, Any]:
-        return {
-            "entry_id": f"entry-{f.trade_id}", "trade_id": f"trade-{f.trade_id}",
-            "order_id": f.order_id, "trade_time": _iso(f.ts_ns), "trade_type": "FILL",
-            "price": _s(f.price), "size": _s(f.quantity), "commission": _s(f.fee),
-            "product_id": f.symbol, "sequence_timestamp": _iso(f.ts_ns),
-            "liquidity_indicator": "MAKER" if f.is_maker else "TAKER",
-            "size_in_quote": False, "user_id": "fake-user", "side": f.side.upper(),
-            "retail_portfolio_id": "",
-        }  # fmt: skip
-
-
-def _config_of(o: Order) -> dict[str, Any]:
-    if o.type == "market":
-        return {"market_market_ioc": {"base_size": _s(o.quantity)}}
-    return {"limit_limit_gtc": {"base_size": _s(o.quantity), "limit_price": _s(o.price),
-                                "post_only": False}}  # fmt: skip
-
-
-def _success(order: Order, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "success": True,
-        "success_response": {
-            "order_id": order.order_id, "product_id": order.symbol,
-            "side": order.side.upper(), "client_order_id": order.client_order_id,
-        },
-        "order_configuration": body.get("order_configuration"),
-    }  # fmt: skip
-
-
-def _failure(body: dict[str, Any], error: str, message: str, preview: str) -> web.Response:
-    return web.json_response(
-        {"success": False, "failure_reason": "UNKNOWN_FAILURE_REASON", "order_id": "",
-         "error_response": {"error": error, "message": message, "error_details": "",
-                            "preview_failure_reason": preview},
-         "order_configuration": body.get("order_configuration")}
-    )  # fmt: skip
 
 
 def create(
