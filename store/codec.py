@@ -113,6 +113,12 @@ def _converter_for(annotation: Any) -> Converter | None:
         if inner is None:
             return container
         return lambda v: container(inner(x) for x in v)
+    if origin is dict:
+        _, value_type = typing.get_args(annotation) or (Any, Any)
+        convert = _converter_for(value_type)
+        if convert is None:
+            return None
+        return lambda v: {k: convert(x) for k, x in v.items()}
     if annotation is Decimal:
         return Decimal
     if annotation is uuid.UUID:
