@@ -70,12 +70,18 @@ def up(
     exit_when_ready: Annotated[bool, typer.Option(help="exit once ready (for scripts)")] = False,
 ) -> None:
     """Start (or join) a Ray cluster and bring up every actor the configuration describes."""
-    from cluster.runtime import init_ray, start_system, stop_system
+    from cluster.runtime import TapeNotShared, init_ray, start_system, stop_system
 
     t0 = time.monotonic()
     cfg = _load(config, address)
     started = init_ray(cfg.ray, dashboard=dashboard)
-    system = start_system(cfg)
+    try:
+        system = start_system(cfg)
+    except TapeNotShared as exc:
+        console.print(f"[red]{exc}[/]")
+        if started:
+            ray.shutdown()
+        raise typer.Exit(2) from None
     run = system.market_data.run.remote()
     ready = time.monotonic() - t0
     console.print(

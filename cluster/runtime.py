@@ -63,10 +63,26 @@ class System:
         return out
 
 
+class TapeNotShared(RuntimeError):
+    """A file-backed tape on a cluster of several nodes: actors elsewhere cannot reach it."""
+
+
+def check_tape_reachable(tape_url: str, alive_nodes: int) -> None:
+    """More than one node needs a tape every node reaches (PostgreSQL): a SQLite file lives on
+    one machine, and actors restarted on another would each write a tape of their own."""
+    if alive_nodes > 1 and not tape_url.startswith(("postgresql://", "postgres://")):
+        scheme = tape_url.split(":", 1)[0]
+        raise TapeNotShared(
+            f"the Ray cluster has {alive_nodes} nodes but the tape is {scheme}: set tape.url "
+            "to postgresql://user:password@host:5432/db in the configuration (docs/cluster.md)"
+        )
+
+
 def start_system(cfg: TapelineConfig) -> System:
     """Start the registry and let it bring up everything the configuration describes."""
     from cluster.registry import RegistryActor
 
+    check_tape_reachable(cfg.tape.url, sum(1 for n in ray.nodes() if n.get("Alive")))
     ns = cfg.ray.namespace
     registry = RegistryActor.options(
         name="registry", namespace=ns, num_cpus=0, lifetime="detached", get_if_exists=True
