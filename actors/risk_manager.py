@@ -26,7 +26,6 @@ from uuid import UUID
 
 from actors import risk_snapshot
 from actors.risk_batch import RECOVER_BATCH, Gateway, decide_in_order, hand_on, outcomes_of
-from actors.risk_batch import BatchGateway as BatchGateway  # what a gateway handle offers
 from actors.risk_fold import VIEW_TOPICS, belongs
 from actors.risk_fold import fold_profile as fold_profile  # where the CLI finds it
 from actors.risk_snapshot import SNAPSHOT_EVERY
@@ -114,6 +113,7 @@ class RiskManager:
         self.replayed = self.sync()  # replay: fold history without reacting to it
         self.live = True
         self.restored_from = self._snapshot_at = start
+        self._snapshot_next = float("-inf")  # see ``risk_snapshot.SNAPSHOT_DUTY``
         if snapshot_every is not None and self.follower.position - start >= snapshot_every:
             self.save_snapshot()  # a long rebuild is not repeated by the next restart
         configured = RiskConfig.model_validate(config)
@@ -302,8 +302,8 @@ class RiskManager:
         """Catch up with the tape, then act on it: cancels and bracket orders. The market data
         feed calls this for every bar; the actor's poller calls it between bars."""
         self.sync()
-        every = self.snapshot_every
-        if every is not None and self.follower.position - self._snapshot_at >= every:
+        at, every = self._snapshot_at, self.snapshot_every
+        if risk_snapshot.due(self.follower.position, at, every, self._snapshot_next):
             self.save_snapshot()
         return await self._act()
 
@@ -412,9 +412,11 @@ class RiskManager:
 
     def save_snapshot(self) -> int | None:
         """Save the folded state with the tape position it reflects; returns that position."""
+        started = risk_snapshot.clock()
         position = risk_snapshot.save_from(self)
         if position is not None:
             self._snapshot_at = position
+            self._snapshot_next = risk_snapshot.next_due(started, risk_snapshot.clock())
         return position
 
     def status(self) -> dict[str, Any]:

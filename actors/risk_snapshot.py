@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -36,7 +37,15 @@ log = logging.getLogger("tapeline.risk")
 
 SNAPSHOT_FORMAT = 1
 SNAPSHOT_EVERY = 10_000
-"""Tape positions between snapshots: a restart folds at most about this many events."""
+"""Tape positions between snapshots: at a modest pace, a restart folds at most about this many
+events (under a heavy load, ``SNAPSHOT_DUTY`` spaces them further)."""
+SNAPSHOT_DUTY = 0.05
+"""At most this share of the time goes to periodic snapshots: after a save that took d seconds
+the next waits ``d / SNAPSHOT_DUTY`` seconds, besides ``SNAPSHOT_EVERY`` positions. Saving grows
+with the state while a heavy load brings ``SNAPSHOT_EVERY`` positions every second or so; the
+tail a restart folds grows with the load only as much as the saving shrinks."""
+
+clock = time.monotonic
 
 FOLDED = (
     "view",
@@ -73,6 +82,16 @@ _CODE = (
     "actors.risk_snapshot",
     "store.snapshot_codec",
 )
+
+
+def due(position: int, saved_at: int, every: int | None, not_before: float) -> bool:
+    """Whether a periodic snapshot is due at tape ``position`` (the last one at ``saved_at``)."""
+    return every is not None and position - saved_at >= every and clock() >= not_before
+
+
+def next_due(started: float, ended: float, duty: float = SNAPSHOT_DUTY) -> float:
+    """The earliest time for the next periodic snapshot after one saved from started to ended."""
+    return ended + (ended - started) / duty
 
 
 def snapshot_name(profile: str) -> str:
