@@ -104,6 +104,7 @@ class RiskManager:
         self._held: Event | None = None
         self.counts = {"approved": 0, "rejected": 0, "breaches": 0, "bracket_orders": 0}
         self.snapshot_every = snapshot_every
+        self.snapshot_budget = risk_snapshot.SaveBudget()
         self.snapshot_key = risk_snapshot.snapshot_key(
             self.stream, self.sources, native_bracket_venues
         )
@@ -113,7 +114,6 @@ class RiskManager:
         self.replayed = self.sync()  # replay: fold history without reacting to it
         self.live = True
         self.restored_from = self._snapshot_at = start
-        self._snapshot_next = float("-inf")  # see ``risk_snapshot.SNAPSHOT_DUTY``
         if snapshot_every is not None and self.follower.position - start >= snapshot_every:
             self.save_snapshot()  # a long rebuild is not repeated by the next restart
         configured = RiskConfig.model_validate(config)
@@ -303,7 +303,7 @@ class RiskManager:
         feed calls this for every bar; the actor's poller calls it between bars."""
         self.sync()
         at, every = self._snapshot_at, self.snapshot_every
-        if risk_snapshot.due(self.follower.position, at, every, self._snapshot_next):
+        if risk_snapshot.due(self.follower.position, at, every, self.snapshot_budget):
             self.save_snapshot()
         return await self._act()
 
@@ -414,9 +414,9 @@ class RiskManager:
         """Save the folded state with the tape position it reflects; returns that position."""
         started = risk_snapshot.clock()
         position = risk_snapshot.save_from(self)
+        self.snapshot_budget.spent(risk_snapshot.clock() - started)
         if position is not None:
             self._snapshot_at = position
-            self._snapshot_next = risk_snapshot.next_due(started, risk_snapshot.clock())
         return position
 
     def status(self) -> dict[str, Any]:
