@@ -139,7 +139,7 @@ def read_part(
         names = FILL_COLUMNS if kind == "fills" else BAR_COLUMNS
         wanted = [c for c in names if columns is None or c in columns]
         source = pq.ParquetFile(
-            root / entry[kind], read_dictionary=[c for c in LABELS if c in wanted]
+            root / entry[kind], read_dictionary=[c for c in LABELS if c in wanted], memory_map=True
         )
         return source.read(wanted, use_threads=threads)
 
