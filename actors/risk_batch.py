@@ -43,14 +43,13 @@ def decide_in_order(
     """One decision per signal, at consecutive versions of ``stream`` from ``version``;
     ``stamp`` completes each (the bracket mode of an approval). Signals in ``skip`` (decided
     already) and repeats in ``events`` get none."""
-    fresh = {e.event_id: e for e in events if e.event_id not in skip}
-    if not fresh:
-        return []
-    scratch = view.copy()
+    fresh = list({e.event_id: e for e in events if e.event_id not in skip}.values())
+    scratch = view.copy() if len(fresh) > 1 else view  # one signal: decided as ``decide`` does
     out: list[Event] = []
-    for i, event in enumerate(fresh.values()):
+    for i, event in enumerate(fresh):
         decision = stamp(decide(event, scratch, config, meta_for(event), stream, version + i))
-        scratch.apply(decision)
+        if scratch is not view:
+            scratch.apply(decision)
         out.append(decision)
     return out
 
