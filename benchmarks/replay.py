@@ -8,7 +8,9 @@ same run:
   archiver also writes narrow, in few files, see ``store/archive_replay.py``) and replayed
   column by column, then the metrics;
 - ``numpy``: the same columnar replay and metrics on arrays already in memory (no I/O, no
-  decoding): the bare numpy baseline. ``parquet_ratio_to_numpy`` = parquet rate / numpy rate.
+  decoding): the bare numpy baseline. ``parquet_ratio_to_numpy`` = parquet rate / numpy rate
+  (best of each); ``parquet_ratio_to_numpy_paired_median`` = the median over the back-to-back
+  pairs of their ratio, which a burst of load on a shared machine moves less.
 
 The Parquet and numpy routes are timed alternately (best of ``--runs`` each), so that both see
 the same moments of a shared machine; the Parquet route's steps (read, arrays, replay, metrics)
@@ -20,7 +22,7 @@ three strategies, appended in batches of 1000) unless ``--dir`` already holds on
 Ray, ``--tracing-bars`` bars per round, after the replay timings); ``--skip-tracing`` leaves it
 null.
 
-    .venv/bin/python benchmarks/replay.py [--events 1000000] [--runs 3] [--dir DIR]
+    .venv/bin/python benchmarks/replay.py [--events 1000000] [--runs 7] [--dir DIR]
         [--tracing-bars 400] [--skip-tracing]
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import sys
 import tempfile
 import time
@@ -123,7 +126,7 @@ def _same(a: Analytics, b: Analytics) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=None, help="keep the tape and archive here")
     parser.add_argument("--tracing-bars", type=int, default=400, help="bars per tracing round")
     parser.add_argument("--skip-tracing", action="store_true", help="leave tracing_overhead null")
@@ -163,11 +166,13 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     # alternate the two routes so that both see the same moments of a shared machine
     parquet_s = numpy_s = math.inf
     from_archive = from_arrays = None
+    paired = []  # each pair ran back to back: its ratio sees one moment of the machine
     for _ in range(args.runs):
         seconds, from_archive = timed(from_parquet, 1)
         parquet_s = min(parquet_s, seconds)
-        seconds, from_arrays = timed(from_numpy, 1)
-        numpy_s = min(numpy_s, seconds)
+        other, from_arrays = timed(from_numpy, 1)
+        numpy_s = min(numpy_s, other)
+        paired.append(other / seconds)
     print(f"parquet (read + columnar replay + metrics): {parquet_s * 1000:.0f} ms")
     print(f"numpy (columnar replay + metrics, arrays in memory): {numpy_s * 1000:.0f} ms")
     source = "replay columns" if read_replay_columns(archive) is not None else "date partitions"
@@ -197,6 +202,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         "parquet_events_per_s": round(n / parquet_s),
         "numpy_events_per_s": round(n / numpy_s),
         "parquet_ratio_to_numpy": round(numpy_s / parquet_s, 3),
+        "parquet_ratio_to_numpy_paired_median": round(statistics.median(paired), 3),
         "archive_export_events_per_s": round(exported.events / export_s)
         if exported.events
         else None,
