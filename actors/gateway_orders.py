@@ -233,15 +233,19 @@ class OrderFlow:
             else:
                 self._record([event])
 
+    async def _lookup(self, coid: str) -> Any:
+        """The venue's report of the order by client id (None: it does not know it)."""
+        instrument = self.orders[coid].instrument
+        return await self.guard.read(
+            "lookup",
+            lambda: self.adapter.order_by_client_id(coid, instrument),
+            priority=Priority.LOOKUP,
+            instrument=instrument,
+        )
+
     async def _venue_has(self, coid: str) -> bool:
-        order = self.orders[coid]
         try:
-            found = await self.guard.read(
-                "lookup",
-                lambda: self.adapter.order_by_client_id(coid, order.instrument),
-                priority=Priority.LOOKUP,
-                instrument=order.instrument,
-            )
+            found = await self._lookup(coid)
         except VenueError:
             return False
         if found is not None:
@@ -253,18 +257,12 @@ class OrderFlow:
 
         The lookup waits until our last send can no longer be in flight (the request timeout),
         so a request the venue processes late is not mistaken for one it never received."""
-        order = self.orders[coid]
         sent = self._sent_ns.get(coid, self.submitted_ns.get(coid, 0))
         wait_ns = sent + self.grace_ns - time.time_ns()
         if wait_ns > 0:
             await asyncio.sleep(wait_ns / 1e9)
         try:
-            found = await self.guard.read(
-                "lookup",
-                lambda: self.adapter.order_by_client_id(coid, order.instrument),
-                priority=Priority.LOOKUP,
-                instrument=order.instrument,
-            )
+            found = await self._lookup(coid)
         except VenueError:
             self.needs_reconcile = self.needs_reconcile or "unresolved"
             return self.orders[coid].status.value  # still unknown: reconciliation finishes it
