@@ -35,10 +35,12 @@ from domain.events.venue import (
     CircuitHalfOpened,
     CircuitOpened,
     PositionDiscrepancy,
+    ReconciliationCompleted,
     VenueKeyRefused,
     venue_stream,
 )
 from domain.execution.backoff import BackoffPolicy
+from domain.execution.balances import BalanceBaseline
 from domain.execution.circuit import Circuit, CircuitPolicy, CircuitState, Transition
 from domain.orders import Order, OrderStateError
 from store import ConcurrencyConflict, Tape, open_tape
@@ -58,7 +60,13 @@ ORDER_TOPICS = (
     "OrderExpired",
     "OrderStatusUnknown",
 )
-VENUE_TOPICS = ("CircuitOpened", "CircuitHalfOpened", "CircuitClosed", "PositionDiscrepancy")
+VENUE_TOPICS = (
+    "CircuitOpened",
+    "CircuitHalfOpened",
+    "CircuitClosed",
+    "PositionDiscrepancy",
+    "ReconciliationCompleted",
+)
 RECONCILED = "reconciled:"
 _CIRCUIT_EVENTS = {
     CircuitState.OPEN: CircuitOpened,
@@ -85,6 +93,8 @@ class Gateway(OrderFlow, Reconciling, PaperBars):
         self.last_bar_ts: dict[str, int] = {}
         self.last_fill_ns = 0
         self.discrepancies: dict[str, tuple[Any, Any]] = {}
+        self.balance_baseline: BalanceBaseline | None = None
+        """The balances the last reconciliation recorded: what the next one compares from."""
         self.anomalies: list[str] = []
         self.refused: list[str] | None = None
         self.needs_reconcile: str | None = "start" if self.live else None
@@ -131,6 +141,8 @@ class Gateway(OrderFlow, Reconciling, PaperBars):
             if isinstance(event, PositionDiscrepancy):
                 pair = (event.tape_quantity, event.venue_quantity)
                 self.discrepancies[event.instrument] = pair
+            elif isinstance(event, ReconciliationCompleted):
+                self.balance_baseline = BalanceBaseline(balances=event.balances, ts_ns=event.ts_ns)
             else:
                 self.guard.circuit = self.guard.circuit.apply(event)
             return

@@ -2,10 +2,11 @@
 differences (``domain.execution.reconcile``), and send again what never arrived.
 
 A mixin of ``actors.gateway.Gateway``: it uses the gateway's orders, writer, guard and adapter.
-Spot balances are compared from the previous reconciliation's (read back from the venue stream
-after a restart); a snapshot that shows a balance difference is taken once more before the
-difference is recorded, since a fill that executes while the snapshot is being read would
-otherwise look like one. Reconciliations of one gateway run one at a time.
+Spot balances are compared from the previous reconciliation's (``balance_baseline``, folded
+from the venue stream like the gateway's other state); a snapshot that shows a balance
+difference is taken once more before the difference is recorded, since a fill that executes
+while the snapshot is being read would otherwise look like one. Reconciliations of one gateway
+run one at a time.
 
 Settings (venue configuration): ``balance_check`` (default true; derivatives venues are never
 checked), ``balance_tolerance_fraction`` of an asset's lot or tick (0.01), ``balance_tolerance``
@@ -20,15 +21,12 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from domain.events.venue import ReconciliationCompleted, venue_stream
+from domain.events.venue import venue_stream
 from domain.execution.balances import BalanceBaseline, BalanceTolerance, steps_of
 from domain.execution.reconcile import Reconciliation, reconcile
 from domain.execution.reports import VenueSnapshot
 from venues.base import VenueError
 from venues.snapshot import DERIVATIVES, take_snapshot
-
-_UNREAD = object()
-_PAGE = 50
 
 
 class Reconciling:
@@ -48,7 +46,7 @@ class Reconciling:
     writer: Any
     discrepancies: dict[str, Any]
     anomalies: list[str]
-    _baseline: Any = _UNREAD
+    balance_baseline: BalanceBaseline | None
     _tolerance: BalanceTolerance | None = None
     _reconcile_lock: asyncio.Lock | None = None
 
@@ -99,13 +97,9 @@ class Reconciling:
                 break
         assert result is not None
         self.anomalies.extend(result.anomalies)
-        if not self._record(result.events):
+        if not self._record(result.events):  # recording folds the new baseline in
             self.needs_reconcile = trigger
-            self._baseline = _UNREAD
             return None
-        done = result.events[-1]
-        if isinstance(done, ReconciliationCompleted):
-            self._baseline = BalanceBaseline(balances=done.balances, ts_ns=done.ts_ns)
         return result
 
     def _compare(
@@ -126,7 +120,7 @@ class Reconciling:
             resend_window_ns=self.resend_window_ns,
             trigger=trigger,
             known_discrepancies=self.discrepancies,
-            baseline=self._balance_baseline() if checking else None,
+            baseline=self.balance_baseline if checking else None,
             tolerance=tolerance,
         )
 
@@ -144,27 +138,6 @@ class Reconciling:
 
     def _checks_balances(self) -> bool:
         return self.kind not in DERIVATIVES and bool(self._s("balance_check", True))
-
-    def _balance_baseline(self) -> BalanceBaseline | None:
-        """The balances the last reconciliation recorded: in memory, or read back from the end
-        of the venue stream the first time (and after a failed append)."""
-        if self._baseline is _UNREAD:
-            self._baseline = self._read_baseline()
-        baseline: BalanceBaseline | None = self._baseline
-        return baseline
-
-    def _read_baseline(self) -> BalanceBaseline | None:
-        stream = venue_stream(self.venue)
-        top = self.writer.head(stream)
-        while top > 0:
-            low = max(0, top - _PAGE)
-            for event in reversed(
-                self.tape.read_stream(stream, after_version=low, limit=top - low)
-            ):
-                if isinstance(event, ReconciliationCompleted):
-                    return BalanceBaseline(balances=event.balances, ts_ns=event.ts_ns)
-            top = low
-        return None
 
     async def _balance_tolerance(self) -> BalanceTolerance:
         """Tolerances from the venue's lot and tick sizes (asked once; settings override)."""
