@@ -54,6 +54,23 @@ def http_implementation() -> str:
     return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
+def server_config(app: Any) -> uvicorn.Config:
+    """How the webhook app is served (the latency benchmark's floor serves the same way)."""
+    return uvicorn.Config(
+        app,
+        loop="none",
+        http=http_implementation(),
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        proxy_headers=False,  # the app resolves X-Forwarded-For from trusted proxies only
+        timeout_keep_alive=75,
+        backlog=2048,
+    )
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket; bind errors surface here, not as uvicorn's ``sys.exit``.
 
@@ -131,20 +148,7 @@ class IngressService:
         if self._serving is None:
             self.listen()
             assert self._socket is not None
-            config = uvicorn.Config(
-                self.app,
-                loop="none",
-                http=http_implementation(),
-                lifespan="off",
-                log_level="warning",
-                access_log=False,
-                server_header=False,
-                date_header=False,
-                proxy_headers=False,  # the app resolves X-Forwarded-For from trusted proxies only
-                timeout_keep_alive=75,
-                backlog=2048,
-            )
-            self._server = _Server(config)
+            self._server = _Server(server_config(self.app))
             self._serving = asyncio.get_running_loop().create_task(
                 self._server.serve(sockets=[self._socket])
             )

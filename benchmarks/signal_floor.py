@@ -64,22 +64,10 @@ class BareHttp:
         self.app = app
 
     async def start(self) -> str:
-        import uvicorn
-
-        from actors.ingress import _Server, bind, http_implementation
+        from actors.ingress import _Server, bind, server_config
 
         sock = bind("127.0.0.1", 0)
-        config = uvicorn.Config(
-            self.app,
-            loop="none",
-            http=http_implementation(),
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            date_header=False,
-        )
-        self.server = _Server(config)
+        self.server = _Server(server_config(self.app))
         self.task = asyncio.get_running_loop().create_task(self.server.serve(sockets=[sock]))
         while not self.server.started:
             await asyncio.sleep(0.002)
