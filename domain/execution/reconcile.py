@@ -78,8 +78,8 @@ def fee_in_quote(fill: FillReport) -> Decimal:
     fill keeps it as charged (``fee_asset``, ``fee_charged``) for reports and the balance check,
     rather than booking BNB as if it were quote currency."""
     base, quote = base_quote(fill.instrument)
-    derivative = fill.instrument.count("-") > 1  # fees in the settlement currency (USDC)
-    if fill.fee_currency is None or fill.fee_currency == quote or derivative:
+    perpetual = fill.instrument.endswith("-PERP")  # fees in the settlement currency (USDC)
+    if fill.fee_currency is None or fill.fee_currency == quote or perpetual:
         return fill.fee
     if fill.fee_currency == base:
         return fill.fee * fill.price
