@@ -225,9 +225,14 @@ class IngressActor:
         return self._risk
 
     def _call_risk(self, batch: list[SignalReceived]) -> Awaitable[Any]:
-        """One ``on_signals`` call per batch; a risk actor without it gets one ``on_signal``
-        call per signal (smaller batches then, so no more calls are in flight than before)."""
+        """One ``on_recorded`` call per batch, naming the durable signals by event id (the risk
+        manager reads them from the tape); else one ``on_signals`` call with the events; a risk
+        actor with neither gets one ``on_signal`` call per signal (smaller batches then, so no
+        more calls are in flight than before)."""
         risk = self._risk_handle()
+        if hasattr(risk, "on_recorded"):
+            self.handoff.max_batch = BATCH
+            return risk.on_recorded.remote([e.event_id.bytes for e in batch])
         if hasattr(risk, "on_signals"):
             self.handoff.max_batch = BATCH
             return risk.on_signals.remote(batch)

@@ -16,6 +16,7 @@ from typing import Any
 import ray
 
 from actors.alerting import Alerting
+from actors.snapshot_budget import SaveBudget, due
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import ProjectionRecorded, projection_stream
 from projections.bundle import ProjectionBundle
@@ -27,7 +28,9 @@ log = logging.getLogger("tapeline.projector")
 
 SNAPSHOT_NAME = "projector"
 SNAPSHOT_EVERY = 10_000
-"""Tape positions between snapshots: a restart replays at most this many events."""
+"""Tape positions between snapshots: at a modest pace a restart replays at most about this many
+events; under a heavy load ``SaveBudget`` spaces them further (saving the order book grows with
+every order ever placed)."""
 LIVE_STATE = ("positions", "equity")
 
 
@@ -76,6 +79,7 @@ class ProjectorActor:
         topics = tuple(sorted(self.bundle.topics | self.monitor.topics))
         self.follower = TapeFollower(self.tape, topics, after=rebuild.position)
         self._snapshot_at = start
+        self.snapshot_budget = SaveBudget()
         if self.follower.position - start >= SNAPSHOT_EVERY:
             self.snapshot()  # a long rebuild is not repeated by the next restart
         self.alerting = Alerting(alerts, self.writer, namespace) if alerts else None
@@ -117,15 +121,17 @@ class ProjectorActor:
 
     def snapshot(self) -> int:
         """Save the read models with the tape position they reflect; returns that position."""
+        started = time.monotonic()
         position = self.follower.position
         blob = snapshot_codec.dumps(list(self.bundle.projections.values()))
         self.tape.save_snapshot(SNAPSHOT_NAME, position, blob)
         self._snapshot_at = position
+        self.snapshot_budget.spent(time.monotonic() - started)
         return position
 
     def _pass(self) -> None:
         folded = self.follower.drain(self._fold)
-        if self.follower.position - self._snapshot_at >= SNAPSHOT_EVERY:
+        if due(self.follower.position, self._snapshot_at, SNAPSHOT_EVERY, self.snapshot_budget):
             self.snapshot()
         latencies = self.monitor.take_latencies()
         if self.metrics is not None and folded:  # idle: the published values still stand

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from typing import Any
+from uuid import UUID
 
 import ray
 
@@ -100,6 +101,12 @@ class RiskActor:
         """Decide a batch of recorded signals with one tape append (outcomes in order)."""
         self._ensure_poller()
         return await self.manager.on_signals(events)
+
+    async def on_recorded(self, signal_ids: list[bytes]) -> list[str]:
+        """``on_signals`` for durable signals named by their event ids (16 bytes each): the
+        manager takes them from the tape, so the ingress sends no events over Ray."""
+        self._ensure_poller()
+        return await self.manager.on_recorded([UUID(bytes=i) for i in signal_ids])
 
     async def recover(self) -> int:
         self._ensure_poller()

@@ -44,7 +44,7 @@ def decide_in_order(
     ``stamp`` completes each (the bracket mode of an approval). Signals in ``skip`` (decided
     already) and repeats in ``events`` get none."""
     fresh = list({e.event_id: e for e in events if e.event_id not in skip}.values())
-    scratch = view.copy() if len(fresh) > 1 else view  # one signal: decided as ``decide`` does
+    scratch = view.scratch() if len(fresh) > 1 else view  # one signal: decided as ``decide`` does
     out: list[Event] = []
     for i, event in enumerate(fresh):
         decision = stamp(decide(event, scratch, config, meta_for(event), stream, version + i))

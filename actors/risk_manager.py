@@ -104,7 +104,7 @@ class RiskManager:
         self._held: Event | None = None
         self.counts = {"approved": 0, "rejected": 0, "breaches": 0, "bracket_orders": 0}
         self.snapshot_every = snapshot_every
-        self.snapshot_budget = risk_snapshot.SaveBudget()
+        self.snapshot_budget = risk_snapshot.SaveBudget(clock=lambda: risk_snapshot.clock())
         self.snapshot_key = risk_snapshot.snapshot_key(
             self.stream, self.sources, native_bracket_venues
         )
@@ -252,6 +252,23 @@ class RiskManager:
         await self._hand_on(decisions)
         await self.recover()
         return outcomes_of(events, decisions)
+
+    async def on_recorded(self, signal_ids: Sequence[UUID]) -> list[str]:
+        """``on_signals`` for signals named by event id: they are on the tape already (the
+        ingress appends before it hands on), and the manager folds them from there anyway, so the
+        events need not travel. A signal the tape does not hold, or of another manager's
+        sources, is answered 'unknown'."""
+        self.sync()
+        found = [self.undecided.get(i) for i in signal_ids]
+        events = [e for e in found if e is not None]
+        decisions = self._decide_batch(events)
+        await self._hand_on(decisions)
+        await self.recover()
+        answers = iter(outcomes_of(events, decisions))
+        return [
+            next(answers) if e is not None else "duplicate" if i in self.decided else "unknown"
+            for i, e in zip(signal_ids, found, strict=True)
+        ]
 
     async def recover(self) -> int:
         """Decide every recorded signal of ours with no decision yet (a batch per append), hand

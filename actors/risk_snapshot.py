@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from actors.snapshot_budget import SNAPSHOT_DUTY as SNAPSHOT_DUTY
+from actors.snapshot_budget import SaveBudget as SaveBudget
+from actors.snapshot_budget import due as due
 from domain.events import OrderIntentApproved, SignalReceived
 from domain.risk.brackets import BracketAction, BracketBook, CancelChild
 from domain.risk.view import RiskView
@@ -38,14 +41,7 @@ log = logging.getLogger("tapeline.risk")
 SNAPSHOT_FORMAT = 1
 SNAPSHOT_EVERY = 10_000
 """Tape positions between snapshots: at a modest pace, a restart folds at most about this many
-events (under a heavy load, ``SNAPSHOT_DUTY`` spaces them further)."""
-SNAPSHOT_DUTY = 0.05
-"""In the long run, at most this share of the time goes to periodic snapshots (``SaveBudget``).
-Saving grows with the state while a heavy load brings ``SNAPSHOT_EVERY`` positions every second
-or so; the tail a restart folds grows with the load only as much as the saving shrinks."""
-SNAPSHOT_BURST_S = 1.0
-"""Saving time allowed at once before ``SNAPSHOT_DUTY`` spaces snapshots out."""
-
+events (under a heavy load, ``actors.snapshot_budget`` spaces them further)."""
 clock = time.monotonic
 
 FOLDED = (
@@ -83,30 +79,6 @@ _CODE = (
     "actors.risk_snapshot",
     "store.snapshot_codec",
 )
-
-
-class SaveBudget:
-    """Time to save snapshots in: it accrues at ``duty`` seconds a second up to ``burst_s``,
-    and a periodic save waits until there is as much as the last one took."""
-
-    def __init__(self, duty: float = SNAPSHOT_DUTY, burst_s: float = SNAPSHOT_BURST_S) -> None:
-        self.duty, self.burst_s = duty, burst_s
-        self.credit, self.last, self.at = burst_s, 0.0, clock()
-
-    def allows(self) -> bool:
-        now = clock()
-        self.credit = min(self.burst_s, self.credit + (now - self.at) * self.duty)
-        self.at = now
-        return self.credit >= min(self.last, self.burst_s)
-
-    def spent(self, seconds: float) -> None:
-        self.credit -= seconds
-        self.last = seconds
-
-
-def due(position: int, saved_at: int, every: int | None, budget: SaveBudget) -> bool:
-    """Whether a periodic snapshot is due at tape ``position`` (the last one at ``saved_at``)."""
-    return every is not None and position - saved_at >= every and budget.allows()
 
 
 def snapshot_name(profile: str) -> str:

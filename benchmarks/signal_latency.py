@@ -257,6 +257,9 @@ class NullRisk:
     async def on_signals(self, events: list[Any]) -> list[str]:
         return ["ignored"] * len(events)
 
+    async def on_recorded(self, ids: list[bytes]) -> list[str]:
+        return ["ignored"] * len(ids)
+
 
 def ingress_alone(directory: str, seconds: float, concurrency: int) -> dict[str, Any]:
     """The same sustained load on a second ingress actor whose risk manager does nothing, on its

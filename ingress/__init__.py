@@ -1,6 +1,6 @@
 """The HTTP webhook ingress: TradingView and other senders POST alerts, we answer fast.
 
-``create_app(settings, sink)`` builds the Starlette app; the caller supplies the sink that makes
+``create_app(settings, sink)`` builds the ASGI app; the caller supplies the sink that makes
 each outcome durable (the event store, in the ingress actor).
 """
 

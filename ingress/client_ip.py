@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from domain.signals import SourceSettings
 
@@ -24,7 +25,11 @@ TRADINGVIEW_IPS: tuple[str, ...] = (
 PRESETS: dict[str, tuple[str, ...]] = {"tradingview": TRADINGVIEW_IPS}
 
 
+@lru_cache(maxsize=4096)
 def parse_address(text: str | None) -> Address | None:
+    """The address in ``text`` (IPv4-mapped IPv6 as IPv4; a port is dropped), None if none.
+    Cached: a webhook sender calls from the same few addresses, and parsing costs more than
+    the rest of the client check."""
     if not text:
         return None
     text = text.strip()
@@ -63,7 +68,7 @@ def resolve_client_ip(
     if current is None:
         return peer
     if not trusted or not _within(current, trusted):
-        return str(current)
+        return _text(current)
     hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
     for hop in reversed(hops):
         address = parse_address(hop)
@@ -72,7 +77,12 @@ def resolve_client_ip(
         current = address
         if not _within(address, trusted):
             break
-    return str(current)
+    return _text(current)
+
+
+@lru_cache(maxsize=4096)
+def _text(address: Address) -> str:
+    return str(address)
 
 
 def is_allowed(client_ip: str | None, allowlist: Sequence[Network]) -> bool:

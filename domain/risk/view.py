@@ -2,8 +2,9 @@
 
 ``RiskView.apply`` mutates in place (fast enough for the decision hot path) and returns the view,
 so ``functools.reduce(lambda v, e: v.apply(e), events, RiskView())`` rebuilds it on restart;
-``copy()`` gives an independent view. Pending orders count toward every position and exposure
-bound: an approved order widens the worst case until it fills, is canceled, rejected or expires,
+``copy()`` gives an independent view, ``scratch()`` a cheaper one to decide a batch on.
+Pending orders count toward every position and exposure bound: an approved order widens the
+worst case until it fills, is canceled, rejected or expires,
 so two fast signals cannot jointly breach a limit.
 
 Positions are per instrument, across venues. The mark of an instrument is the last bar close;
@@ -15,7 +16,7 @@ configuration here: the view records the P&L at every UTC hour boundary an event
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from domain.events import (
@@ -181,6 +182,31 @@ class RiskView:
             last_hour=self.last_hour,
             breached_ts_ns=self.breached_ts_ns,
             bars={k: deque(v, maxlen=BAR_HISTORY) for k, v in self.bars.items()},
+            last_ts_ns=self.last_ts_ns,
+        )
+
+    def scratch(self) -> RiskView:
+        """A copy to fold decisions into (approvals, rejections) while deciding a batch, leaving
+        this view as it is. Cheaper than ``copy``, whose cost grows with every fill and pending
+        order: what folding a decision never changes is shared (the fill keys, the bar history,
+        the pending orders themselves: an approval only adds to the dict, which is copied).
+        Fold nothing else into it."""
+        return RiskView(
+            positions={k: replace(p) for k, p in self.positions.items()},
+            pending=dict(self.pending),
+            realized=self.realized,
+            unrealized=self.unrealized,
+            gross_exposure=self.gross_exposure,
+            net_hi=self.net_hi,
+            net_lo=self.net_lo,
+            state=self.state,
+            config=self.config,
+            approvals_ts=deque(self.approvals_ts),
+            fill_keys=self.fill_keys,
+            hour_bases=dict(self.hour_bases),
+            last_hour=self.last_hour,
+            breached_ts_ns=self.breached_ts_ns,
+            bars=self.bars,
             last_ts_ns=self.last_ts_ns,
         )
 

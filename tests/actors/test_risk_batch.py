@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from typing import Any
+from uuid import uuid4
 
 from actors.risk_manager import RiskManager
 from domain.events import Event, OrderIntentApproved, OrderIntentRejected, SignalReceived
@@ -125,3 +126,33 @@ def test_after_a_restart_a_batch_is_never_decided_again() -> None:
         assert sorted(str(d.signal_event_id) for d in decided) == sorted(
             str(s.event_id) for s in signals
         )
+
+
+def test_signals_named_by_id_are_decided_as_the_events_would_be() -> None:
+    with open_tape("memory://") as by_event, open_tape("memory://") as by_id:
+        gw1, desk1 = FakeGateway(by_event), Desk(by_event)
+        expected = run(make(by_event, gw1).on_signals(_signals(desk1)))
+
+        gw2, desk2 = FakeGateway(by_id), Desk(by_id)
+        signals = _signals(desk2)
+        risk = make(by_id, gw2)
+        got = run(risk.on_recorded([s.event_id for s in signals]))
+
+        assert got == expected
+        assert _decisions(desk2) == _decisions(desk1)
+        assert len(gw2.orders) == len(gw1.orders)
+        again = [signals[0].event_id, uuid4(), signals[0].event_id]
+        assert run(risk.on_recorded(again)) == ["duplicate", "unknown", "duplicate"]
+
+
+def test_an_id_named_twice_in_a_batch_is_decided_once() -> None:
+    with open_tape("memory://") as tape:
+        gw, desk = FakeGateway(tape), Desk(tape)
+        risk = make(tape, gw)
+        desk.bar("100")
+        signal = desk.signal()
+        assert run(risk.on_recorded([signal.event_id, signal.event_id])) == [
+            "approved",
+            "duplicate",
+        ]
+        assert len(gw.orders) == 1

@@ -246,3 +246,48 @@ def test_settings_never_show_the_secret() -> None:
         SourceSettings(secret="short")
     with pytest.raises(ValueError):
         IngressSettings(sources={"bad/name": SourceSettings(secret=SECRET)})
+
+
+def test_other_paths_and_methods_are_refused_plainly(app, sink: MemorySink) -> None:
+    import httpx
+
+    async def calls() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingress") as http:
+            return [
+                await http.get("/webhook/tv"),
+                await http.post("/webhook/"),
+                await http.post("/webhook/tv/extra", content=tv_alert()),
+                await http.get("/nothing"),
+                await http.post("/health"),
+                await http.head("/health"),
+            ]
+
+    got = asyncio.run(calls())
+    assert [r.status_code for r in got] == [405, 404, 404, 404, 405, 200]
+    assert got[0].headers["allow"] == "POST" and "POST" in got[0].json()["error"]
+    assert got[4].headers["allow"] == "GET, HEAD"
+    assert sink.outcomes == []  # no webhook request among them
+
+
+def test_an_error_escaping_the_handler_is_a_500_and_the_app_goes_on(app) -> None:
+    import httpx
+
+    handler = app.state.handler
+    real = handler.handle
+
+    async def broken(source: str, request: object) -> object:
+        raise RuntimeError("boom")
+
+    async def calls() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, client=("52.89.214.238", 4242))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingress") as http:
+            handler.handle = broken
+            first = await http.post("/webhook/tv", content=tv_alert(), headers=JSON)
+            handler.handle = real
+            second = await http.post("/webhook/tv", content=tv_alert(), headers=JSON)
+            return [first, second]
+
+    first, second = asyncio.run(calls())
+    assert (first.status_code, first.json()["status"]) == (500, "error")
+    assert second.status_code == 200

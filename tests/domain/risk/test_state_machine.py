@@ -69,6 +69,11 @@ class RiskMachine(RuleBasedStateMachine):
         else:
             kwargs["quantity"] = quantity
         event = self.desk.signal(intent, **kwargs)
+        base = view_before.copy()
+        scratch = base.scratch()
+        scratch.apply(event)
+        assert scratch == self.desk.view, "a decision folds on a scratch as on the view"
+        assert base == view_before, "folding on a scratch leaves its view alone"
         if not isinstance(event, OrderIntentApproved):
             return
         assert view_before.state is not TradingState.HALTED, "order approved while halted"
