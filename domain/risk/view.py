@@ -4,8 +4,8 @@
 so ``functools.reduce(lambda v, e: v.apply(e), events, RiskView())`` rebuilds it on restart;
 ``copy()`` gives an independent view, ``scratch()`` a cheaper one to decide a batch on.
 Pending orders count toward every position and exposure bound: an approved order widens the
-worst case until it fills, is canceled, rejected or expires,
-so two fast signals cannot jointly breach a limit.
+worst case until it fills, is canceled, rejected or expires, so two fast signals cannot jointly
+breach a limit.
 
 Positions are per instrument, across venues. The mark of an instrument is the last bar close;
 until a bar arrives, the price of the first approval or fill stands in. Daily P&L needs no
