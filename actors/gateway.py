@@ -28,6 +28,7 @@ from actors.gateway_orders import OrderFlow, request_for
 from actors.gateway_paper import PaperBars
 from actors.gateway_reconcile import Reconciling
 from actors.tape_access import StreamWriter
+from actors.wire import Packed, unpack
 from domain.bars import Bar
 from domain.events import Event, OrderFilled, OrderIntentApproved, OrderSubmitted, order_stream
 from domain.events.venue import (
@@ -318,6 +319,12 @@ class GatewayActor:
         return await self.gateway.submit(intent)
 
     async def submit_many(self, intents: list[OrderIntentApproved]) -> list[str]:
+        await self._ready()
+        return await self.gateway.submit_many(intents)
+
+    async def submit_rows(self, rows: list[Packed]) -> list[str]:
+        """``submit_many`` for approvals handed over as tape rows (``actors.wire``)."""
+        intents = unpack(rows, OrderIntentApproved)
         await self._ready()
         return await self.gateway.submit_many(intents)
 

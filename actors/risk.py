@@ -17,6 +17,7 @@ from uuid import UUID
 import ray
 
 from actors.risk_manager import RiskManager
+from actors.wire import pack
 from domain.events import OrderIntentApproved, SignalReceived
 from domain.risk.config import TradingState
 from store import open_tape
@@ -32,8 +33,9 @@ class _RayGateway:
         return str(await self.handle.submit.remote(intent))
 
     async def submit_many(self, intents: list[OrderIntentApproved]) -> list[str]:
-        """The whole batch in one call (one append of its orders at the gateway)."""
-        return [str(s) for s in await self.handle.submit_many.remote(list(intents))]
+        """The whole batch in one call (one append of its orders at the gateway), the
+        approvals as tape rows (``actors.wire``)."""
+        return [str(s) for s in await self.handle.submit_rows.remote(pack(intents))]
 
     async def cancel(self, client_order_id: str, reason: str) -> str:
         return str(await self.handle.cancel.remote(client_order_id, reason))

@@ -42,6 +42,11 @@ class SQLiteReader:
         params.append(limit)
         return self._connection().execute(sql, params).fetchall()
 
+    def max_rowid(self) -> int:
+        """The last position on the tape (0 when empty): one lookup at the b-tree's end."""
+        row = self._connection().execute(f"SELECT MAX(rowid) FROM {self.table}").fetchone()
+        return int(row[0] or 0)
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
