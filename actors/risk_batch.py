@@ -1,9 +1,9 @@
 """Deciding several recorded signals at once, for one tape append instead of one per signal,
 and handing their approvals on with one gateway call per venue instead of one per order.
 
-Each signal is decided on a scratch copy of the view that already holds the decisions before
-it, so a batch decides what the same signals handed over one at a time would, up to the moment
-their orders reach a gateway (fills that come back in between are folded before the next
+Each signal is decided on a trial view (``RiskView.trial``) that already holds the decisions
+before it, so a batch decides what the same signals handed over one at a time would, up to the
+moment their orders reach a gateway (fills that come back in between are folded before the next
 single decision, but after the whole batch).
 
 Handing on keeps the risk manager's bookkeeping of the single path: an approval is
@@ -44,13 +44,15 @@ def decide_in_order(
     ``stamp`` completes each (the bracket mode of an approval). Signals in ``skip`` (decided
     already) and repeats in ``events`` get none."""
     fresh = list({e.event_id: e for e in events if e.event_id not in skip}.values())
-    scratch = view.scratch() if len(fresh) > 1 else view  # one signal: decided as ``decide`` does
+    if len(fresh) == 1:  # decided as ``decide`` does
+        (event,) = fresh
+        return [stamp(decide(event, view, config, meta_for(event), stream, version))]
     out: list[Event] = []
-    for i, event in enumerate(fresh):
-        decision = stamp(decide(event, scratch, config, meta_for(event), stream, version + i))
-        if scratch is not view:
-            scratch.apply(decision)
-        out.append(decision)
+    with view.trial() as trial:
+        for i, event in enumerate(fresh):
+            decision = stamp(decide(event, trial, config, meta_for(event), stream, version + i))
+            trial.apply(decision)
+            out.append(decision)
     return out
 
 

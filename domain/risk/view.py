@@ -2,7 +2,7 @@
 
 ``RiskView.apply`` mutates in place (fast enough for the decision hot path) and returns the view,
 so ``functools.reduce(lambda v, e: v.apply(e), events, RiskView())`` rebuilds it on restart;
-``copy()`` gives an independent view, ``scratch()`` a cheaper one to decide a batch on.
+``copy()`` gives an independent view, ``trial()`` a cheap one to decide a batch on.
 Pending orders count toward every position and exposure bound: an approved order widens the
 worst case until it fills, is canceled, rejected or expires, so two fast signals cannot jointly
 breach a limit.
@@ -16,6 +16,8 @@ configuration here: the view records the P&L at every UTC hour boundary an event
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -111,6 +113,8 @@ class RiskView:
     """When the daily loss limit was last breached."""
     bars: dict[str, deque[tuple[Decimal, Decimal, Decimal]]] = field(default_factory=dict)
     last_ts_ns: int = 0
+    in_trial: bool = field(default=False, compare=False, repr=False)
+    """Set on the view ``trial()`` yields (it never drops old approval times)."""
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -185,15 +189,19 @@ class RiskView:
             last_ts_ns=self.last_ts_ns,
         )
 
-    def scratch(self) -> RiskView:
-        """A copy to fold decisions into (approvals, rejections) while deciding a batch, leaving
-        this view as it is. Cheaper than ``copy``, whose cost grows with every fill and pending
-        order: what folding a decision never changes is shared (the fill keys, the bar history,
-        the pending orders themselves: an approval only adds to the dict, which is copied).
-        Fold nothing else into it."""
-        return RiskView(
+    @contextmanager
+    def trial(self) -> Iterator[RiskView]:
+        """A view to fold decisions (approvals, rejections) into while deciding a batch; this
+        view is as it was when the block ends. Cheap however long the history: positions and
+        totals are copied, while the pending orders and the approval times are this view's own
+        containers, grown in place and cut back at the end (folding a decision only adds to
+        them; the trial skips dropping approvals past the rate window, which ``orders_since``
+        never counts). The fill keys and bar history are shared, untouched. Fold nothing but
+        decisions into the trial, and nothing into this view until the block ends."""
+        pending, approvals = len(self.pending), len(self.approvals_ts)
+        trial = RiskView(
             positions={k: replace(p) for k, p in self.positions.items()},
-            pending=dict(self.pending),
+            pending=self.pending,
             realized=self.realized,
             unrealized=self.unrealized,
             gross_exposure=self.gross_exposure,
@@ -201,14 +209,22 @@ class RiskView:
             net_lo=self.net_lo,
             state=self.state,
             config=self.config,
-            approvals_ts=deque(self.approvals_ts),
+            approvals_ts=self.approvals_ts,
             fill_keys=self.fill_keys,
             hour_bases=dict(self.hour_bases),
             last_hour=self.last_hour,
             breached_ts_ns=self.breached_ts_ns,
             bars=self.bars,
             last_ts_ns=self.last_ts_ns,
+            in_trial=True,
         )
+        try:
+            yield trial
+        finally:
+            for _ in range(len(self.pending) - pending):
+                self.pending.popitem()  # the latest insertions, which were the trial's
+            for _ in range(len(self.approvals_ts) - approvals):
+                self.approvals_ts.pop()
 
     # ---- folding -------------------------------------------------------------------------
 
@@ -284,7 +300,7 @@ class RiskView:
     def on_order_intent_approved(self, event: OrderIntentApproved) -> None:
         self.approvals_ts.append(event.ts_ns)
         horizon = event.ts_ns - 60 * NS_PER_S
-        while self.approvals_ts and self.approvals_ts[0] < horizon:
+        while not self.in_trial and self.approvals_ts and self.approvals_ts[0] < horizon:
             self.approvals_ts.popleft()
         price = event.reference_price or event.limit_price or event.stop_price
         self._add_pending(

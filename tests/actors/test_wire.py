@@ -39,6 +39,6 @@ def test_packed_events_come_back_equal(notionals: list[int]) -> None:
 
 
 def test_a_row_of_another_kind_is_refused() -> None:
-    approvals, signals = _approvals([100])
+    _, signals = _approvals([100])
     with pytest.raises(TypeError, match="expected OrderIntentApproved, got SignalReceived"):
         unpack(pack(signals), OrderIntentApproved)

@@ -64,3 +64,36 @@ def test_view_rebuilt_from_the_tape_equals_the_live_view() -> None:
     rebuilt = fold(desk.tape)
     assert rebuilt == desk.view
     assert desk.view.copy() == desk.view
+
+
+def test_a_trial_folds_decisions_as_the_view_would_and_leaves_it_as_it_was() -> None:
+    desk = Desk()
+    first = desk.approved(quantity="1")  # at T0: outside the rate window of what follows
+    desk.ts_ns = T0 + 61 * NS
+    desk.record(bar("100", ts_ns=desk.ts_ns))
+    before = desk.view.copy()
+    later = Desk(view=desk.view.copy(), version=desk.version, ts_ns=desk.ts_ns)
+    second = later.approved(quantity="2")  # what folding it into the view itself gives
+    with desk.view.trial() as trial:
+        trial.apply(second)
+        assert trial.pending.keys() == later.view.pending.keys()
+        assert trial.position("BTC-USDT") == later.view.position("BTC-USDT")
+        assert trial.gross_exposure == later.view.gross_exposure
+        assert trial.orders_since(T0 + NS) == later.view.orders_since(T0 + NS) == 1
+        assert trial.orders_since(T0) == 2  # the old one stays in a trial, never counted late
+    assert desk.view == before
+    assert list(desk.view.pending) == [first.client_order_id]
+
+
+def test_a_trial_ended_by_an_error_still_leaves_the_view_as_it_was() -> None:
+    desk = Desk()
+    desk.approved(quantity="1")
+    before = desk.view.copy()
+    decision = Desk(view=desk.view.copy(), version=desk.version).approved(quantity="3")
+    try:
+        with desk.view.trial() as trial:
+            trial.apply(decision)
+            raise RuntimeError("the append failed")
+    except RuntimeError:
+        pass
+    assert desk.view == before
