@@ -27,6 +27,7 @@ import ray
 from actors.gateway_orders import OrderFlow, request_for
 from actors.gateway_paper import PaperBars
 from actors.gateway_reconcile import Reconciling
+from actors.process import tune_gc
 from actors.tape_access import StreamWriter
 from actors.wire import Packed, unpack
 from domain.bars import Bar
@@ -298,6 +299,7 @@ class GatewayActor:
         self.interval_s = float(setting(venue_cfg, "reconcile_interval_s", 5.0))
         self._started: asyncio.Task[None] | None = None
         self._loop: asyncio.Task[None] | None = None
+        tune_gc()
 
     async def _ready(self) -> None:
         if self._started is None:

@@ -28,6 +28,7 @@ import ray
 import uvicorn
 
 from actors.ingress_sink import BatchingTapeSink, RiskHandoff
+from actors.process import tune_gc
 from actors.settings import IngressConfig
 from domain.events import SignalReceived, signal_stream
 from domain.signals import Refused
@@ -206,6 +207,7 @@ class IngressActor:
         )
         self.service.listen()
         self._starting = asyncio.get_running_loop().create_task(self._start())
+        tune_gc()
 
     async def _start(self) -> str:
         address = await self.service.start()

@@ -16,6 +16,7 @@ from typing import Any
 import ray
 
 from actors.alerting import Alerting
+from actors.process import tune_gc
 from actors.snapshot_budget import SaveBudget, due
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import ProjectionRecorded, projection_stream
@@ -86,6 +87,7 @@ class ProjectorActor:
         self._last_alert_check = 0.0
         self.poll_interval_s = poll_interval_s
         self._task: asyncio.Task[None] | None = None
+        tune_gc()
 
     async def start(self) -> None:
         if self._task is None:

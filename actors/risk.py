@@ -16,6 +16,7 @@ from uuid import UUID
 
 import ray
 
+from actors.process import tune_gc
 from actors.risk_manager import RiskManager
 from actors.wire import pack
 from domain.events import OrderIntentApproved, SignalReceived
@@ -74,6 +75,7 @@ class RiskActor:
             native_bracket_venues=native_bracket_venues or (),
         )
         self.started = {"init_started": started, "init_s": time.time() - started}
+        tune_gc()
 
     def _gateway(self, venue: str) -> _RayGateway:
         gateway = self.gateways.get(venue)
