@@ -15,6 +15,7 @@ from typing import Any
 
 import ray
 
+from actors.process import tune_gc
 from actors.settings import MarketDataConfig
 from actors.tape_access import StreamWriter
 from domain.bars import Bar, bar_to_event_fields
@@ -62,6 +63,7 @@ class MarketDataActor:
         self._last_ts: dict[str, int] = {}
         self.step = self._resume_step()
         self.done = False
+        tune_gc()
 
     def _resume_step(self) -> int:
         """Index of the first step not fully on the tape (the last recorded one is re-sent)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import ray
 
+from actors.process import tune_gc
 from actors.tape_access import StreamWriter
 from domain.bars import Bar, bar_from_event
 from domain.events import BarClosed, SignalReceived, signal_stream
@@ -48,6 +49,7 @@ class StrategyActor:
         self.recorded_alerts: set[str] = set()
         self.signals = 0
         self._warm_up()
+        tune_gc()
 
     def _warm_up(self) -> None:
         """Replay the tape's bars into the strategy, except the newest bar of each instrument:
