@@ -20,7 +20,6 @@ VIEW_TOPICS = (
     "OrderIntentApproved",
     "OrderIntentRejected",
     "OrderSubmitted",
-    "OrderAccepted",
     "OrderFilled",
     "OrderCanceled",
     "OrderRejected",
@@ -31,6 +30,8 @@ VIEW_TOPICS = (
     "RiskConfigApplied",
     "SignalReceived",
 )
+"""Not ``OrderAccepted``: an acknowledgement changes no position, pending amount or bracket (the
+order is pending from its approval or submission on), and skipping it spares a decode per order."""
 CONTROL = (RiskConfigApplied, TradingStateChanged, RiskLimitBreached)
 
 
