@@ -204,6 +204,7 @@ class IngressActor:
             self.handoff,
             host=self.params.host,
             port=self.params.port,
+            offload=True,  # parse the next requests while a commit waits for the disk
         )
         self.service.listen()
         self._starting = asyncio.get_running_loop().create_task(self._start())
