@@ -148,9 +148,10 @@ class BatchingTapeSink:
             stream = outcome.stream
             version = taken.get(stream) or self.writer.next_version(stream)
             taken[stream] = version + 1
-            meta = self.writer.meta()
             if isinstance(outcome, AcceptedSignal):
-                meta = meta.model_copy(update={"traceparent": start_trace(outcome.signal_id)})
+                meta = self.writer.meta(traceparent=start_trace(outcome.signal_id))
+            else:
+                meta = self.writer.meta()
             events.append(outcome.to_event(meta, version))
         return events
 
