@@ -25,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from actors import risk_snapshot
+from actors.risk_actions import RiskActions
 from actors.risk_batch import RECOVER_BATCH, Gateway, decide_in_order, hand_on, outcomes_of
 from actors.risk_fold import VIEW_TOPICS, belongs
 from actors.risk_fold import fold_profile as fold_profile  # where the CLI finds it
@@ -42,7 +43,7 @@ from domain.events import (
     decision_stream,
 )
 from domain.risk import control
-from domain.risk.brackets import BracketAction, BracketBook, CancelChild, child_approval
+from domain.risk.brackets import BracketAction, BracketBook
 from domain.risk.config import RiskConfig, TradingState
 from domain.risk.engine import decide
 from domain.risk.view import RiskView
@@ -54,7 +55,7 @@ log = logging.getLogger("tapeline.risk")
 APPEND_ATTEMPTS = 5
 
 
-class RiskManager:
+class RiskManager(RiskActions):
     def __init__(
         self,
         name: str,
@@ -323,65 +324,6 @@ class RiskManager:
         if risk_snapshot.due(self.follower.position, at, every, self.snapshot_budget):
             self.save_snapshot()
         return await self._act()
-
-    async def _submit(self, approval: OrderIntentApproved) -> str:
-        venue = self._venue(approval)
-        self.unsubmitted.pop(approval.event_id, None)
-        self.submitting[approval.event_id] = approval  # unsubmitted, as far as a snapshot knows
-        try:
-            return await self.gateway_for(venue).submit(approval)
-        except BaseException:
-            self.unsubmitted.setdefault(approval.event_id, approval)  # retried by recover()
-            raise
-        finally:
-            self.submitting.pop(approval.event_id, None)
-
-    # acting on the tape --------------------------------------------------------------------------
-
-    async def _act(self) -> int:
-        n = 0
-        queue, self.actions = self.actions, []
-        deferred: list[BracketAction] = []
-        try:
-            while queue:
-                action = queue.pop(0)
-                if self.view.state is TradingState.HALTED and not isinstance(action, CancelChild):
-                    deferred.append(action)  # nothing leaves while halted: sent on resume
-                    continue
-                n += await self._bracket(action)
-        finally:
-            self.actions[:0] = deferred + queue
-        for coid, reason in list(self.to_cancel.items()):
-            if coid not in self.view.pending:
-                del self.to_cancel[coid]  # closed meanwhile (filled, canceled, rejected)
-            elif coid in self.venue_of:
-                del self.to_cancel[coid]
-                try:
-                    await self.gateway_for(self.venue_of[coid]).cancel(coid, reason)
-                except BaseException:
-                    self.to_cancel.setdefault(coid, reason)  # asked again on the next step
-                    raise
-                n += 1
-        if n:
-            self.sync()
-        return n
-
-    async def _bracket(self, action: BracketAction) -> int:
-        if isinstance(action, CancelChild):
-            coid = action.client_order_id
-            if coid not in self.view.pending or coid not in self.venue_of:
-                return 0
-            await self.gateway_for(self.venue_of[coid]).cancel(coid, action.reason)
-            return 1
-        parent = self.parents.get(action.parent_client_order_id)
-        if action.client_order_id in self.approved or parent is None:
-            return 0  # sent before a restart, or a parent this profile does not own
-        meta = self.writer.meta(parent)
-        (approval,) = self._record(lambda v: [child_approval(action, parent, meta, self.stream, v)])
-        assert isinstance(approval, OrderIntentApproved)
-        self.counts["bracket_orders"] += 1
-        await self._submit(approval)
-        return 1
 
     # control -------------------------------------------------------------------------------------
 
