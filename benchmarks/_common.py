@@ -21,6 +21,25 @@ def machine() -> dict[str, Any]:
     }
 
 
+def cpu_probe_us(rounds: int = 200) -> float:
+    """Median microseconds of a fixed pure-Python loop: how fast this shared machine's CPU is
+    right now (about 800 on a quiet host here; it has been seen at 1,300 while other tenants were
+    busy). Printed beside absolute figures so runs on a slow moment can be told apart."""
+
+    def loop() -> int:
+        total = 0
+        for i in range(20_000):
+            total += i * i
+        return total
+
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        loop()
+        samples.append((time.perf_counter() - t0) * 1e6)
+    return round(statistics.median(samples), 1)
+
+
 def best_of(runs: int, fn: Callable[[], float]) -> float:
     """The best (highest) of several throughput measurements: the least disturbed run."""
     return max(fn() for _ in range(runs))

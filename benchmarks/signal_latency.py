@@ -34,6 +34,8 @@ Prints one JSON object on its last line:
   on this machine, without the pipeline competing for the cores.
 - ``serve_bare_post_p50_ms`` (with ``--compare-serve``, when Ray Serve's extras are installed):
   the floor's bare POST through Ray Serve instead of uvicorn in an actor.
+- ``cpu_probe_us_before`` / ``_after``: a fixed pure-Python loop timed before and after
+  (``benchmarks._common.cpu_probe_us``): how fast the shared host was during the run.
 - ``lost`` / ``duplicated``: acknowledged alerts without a ``SignalReceived``, and alerts with
   more than one ``SignalReceived`` or more than one order (both must be 0).
 
@@ -60,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import orjson
 import ray
 
-from benchmarks._common import emit, machine, median, percentile
+from benchmarks._common import cpu_probe_us, emit, machine, median, percentile
 from benchmarks.signal_floor import FloorRig, connect, post, serve_bare_post
 
 SECRET = "bench-Secret-0b1e5"
@@ -352,7 +354,7 @@ def main() -> None:
     )
     directory = tempfile.mkdtemp(prefix="signal-latency-")
     tape_url = f"sqlite:///{directory}/tape.sqlite"
-    figures: dict[str, Any] = {"machine": machine()}
+    figures: dict[str, Any] = {"machine": machine(), "cpu_probe_us_before": cpu_probe_us()}
     system = None
     try:
         system = start(tape_url)
@@ -398,6 +400,7 @@ def main() -> None:
             stop_system(system)
         ray.shutdown()
     figures["load_average"] = os.getloadavg()
+    figures["cpu_probe_us_after"] = cpu_probe_us()
     emit(figures)
 
 
