@@ -30,6 +30,7 @@ from actors.risk_batch import RECOVER_BATCH, Gateway, decide_in_order, hand_on, 
 from actors.risk_fold import VIEW_TOPICS, belongs
 from actors.risk_fold import fold_profile as fold_profile  # where the CLI finds it
 from actors.risk_snapshot import SNAPSHOT_EVERY
+from actors.snapshot_budget import SaveBudget, due
 from actors.tape_access import StreamWriter, TapeFollower
 from domain.events import (
     BarClosed,
@@ -105,7 +106,7 @@ class RiskManager(RiskActions):
         self._held: Event | None = None
         self.counts = {"approved": 0, "rejected": 0, "breaches": 0, "bracket_orders": 0}
         self.snapshot_every = snapshot_every
-        self.snapshot_budget = risk_snapshot.SaveBudget(clock=lambda: risk_snapshot.clock())
+        self.snapshot_budget = SaveBudget(clock=lambda: risk_snapshot.clock())
         self.snapshot_key = risk_snapshot.snapshot_key(
             self.stream, self.sources, native_bracket_venues
         )
@@ -249,10 +250,7 @@ class RiskManager(RiskActions):
         gateway call per venue; for each, what ``on_signal`` answers ('duplicate' for one decided
         already, or earlier in the batch). See ``actors.risk_batch`` for what each decision sees."""
         self.sync()
-        decisions = self._decide_batch(events)
-        await self._hand_on(decisions)
-        await self.recover()
-        return outcomes_of(events, decisions)
+        return await self._decide_synced(events)
 
     async def on_recorded(self, signal_ids: Sequence[UUID]) -> list[str]:
         """``on_signals`` for signals named by event id: they are on the tape already (the
@@ -261,15 +259,18 @@ class RiskManager(RiskActions):
         sources, is answered 'unknown'."""
         self.sync()
         found = [self.undecided.get(i) for i in signal_ids]
-        events = [e for e in found if e is not None]
-        decisions = self._decide_batch(events)
-        await self._hand_on(decisions)
-        await self.recover()
-        answers = iter(outcomes_of(events, decisions))
+        answers = iter(await self._decide_synced([e for e in found if e is not None]))
         return [
             next(answers) if e is not None else "duplicate" if i in self.decided else "unknown"
             for i, e in zip(signal_ids, found, strict=True)
         ]
+
+    async def _decide_synced(self, events: Sequence[SignalReceived]) -> list[str]:
+        """Decide ``events`` on the view as synced, hand the approvals on, recover the rest."""
+        decisions = self._decide_batch(events)
+        await self._hand_on(decisions)
+        await self.recover()
+        return outcomes_of(events, decisions)
 
     async def recover(self) -> int:
         """Decide every recorded signal of ours with no decision yet (a batch per append), hand
@@ -321,7 +322,7 @@ class RiskManager(RiskActions):
         feed calls this for every bar; the actor's poller calls it between bars."""
         self.sync()
         at, every = self._snapshot_at, self.snapshot_every
-        if risk_snapshot.due(self.follower.position, at, every, self.snapshot_budget):
+        if due(self.follower.position, at, every, self.snapshot_budget):
             self.save_snapshot()
         return await self._act()
 

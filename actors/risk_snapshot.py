@@ -29,8 +29,6 @@ from typing import Any
 from uuid import UUID
 
 from actors.snapshot_budget import SNAPSHOT_DUTY as SNAPSHOT_DUTY
-from actors.snapshot_budget import SaveBudget as SaveBudget
-from actors.snapshot_budget import due as due
 from domain.events import OrderIntentApproved, SignalReceived
 from domain.risk.brackets import BracketAction, BracketBook, CancelChild
 from domain.risk.view import RiskView

@@ -199,23 +199,10 @@ class RiskView:
         never counts). The fill keys and bar history are shared, untouched. Fold nothing but
         decisions into the trial, and nothing into this view until the block ends."""
         pending, approvals = len(self.pending), len(self.approvals_ts)
-        trial = RiskView(
+        trial = replace(  # every other field shared, or an immutable value
+            self,
             positions={k: replace(p) for k, p in self.positions.items()},
-            pending=self.pending,
-            realized=self.realized,
-            unrealized=self.unrealized,
-            gross_exposure=self.gross_exposure,
-            net_hi=self.net_hi,
-            net_lo=self.net_lo,
-            state=self.state,
-            config=self.config,
-            approvals_ts=self.approvals_ts,
-            fill_keys=self.fill_keys,
             hour_bases=dict(self.hour_bases),
-            last_hour=self.last_hour,
-            breached_ts_ns=self.breached_ts_ns,
-            bars=self.bars,
-            last_ts_ns=self.last_ts_ns,
             in_trial=True,
         )
         try:
